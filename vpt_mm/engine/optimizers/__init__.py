@@ -1,0 +1,4 @@
+from .frozen_backbone_constructor import (
+    FrozenBackboneOptimWrapperConstructor, trainable_report)
+
+__all__ = ['FrozenBackboneOptimWrapperConstructor', 'trainable_report']

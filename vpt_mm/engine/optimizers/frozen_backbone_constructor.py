@@ -1,0 +1,97 @@
+"""An optimizer-wrapper constructor that only ever sees trainable weights."""
+import inspect
+from typing import List, Optional
+
+from mmengine.logging import print_log
+from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapper
+from mmengine.registry import OPTIM_WRAPPERS, OPTIMIZERS
+from torch import nn
+
+from vpt_mm.registry import register_optim_wrapper_constructor
+
+# paramwise_cfg fields that mmengine's DefaultOptimWrapperConstructor reads.
+PARAMWISE_KEYS = ('bias_lr_mult', 'bias_decay_mult', 'norm_decay_mult',
+                  'dwconv_decay_mult', 'flat_decay_mult',
+                  'dcn_offset_lr_mult', 'custom_keys', 'bypass_duplicate')
+CUSTOM_KEY_FIELDS = ('lr_mult', 'decay_mult')
+
+
+def trainable_report(model: nn.Module) -> str:
+    """``'trainable N / total M (x%)'`` for ``model``'s parameters."""
+    total = sum(param.numel() for param in model.parameters())
+    trainable = sum(param.numel() for param in model.parameters()
+                    if param.requires_grad)
+    percent = 100. * trainable / max(total, 1)
+    return f'trainable {trainable:,} / total {total:,} ({percent:.2f}%)'
+
+
+@register_optim_wrapper_constructor
+class FrozenBackboneOptimWrapperConstructor(DefaultOptimWrapperConstructor):
+    """Build the optimizer from parameters with ``requires_grad=True`` only.
+
+    A frozen backbone then has no optimizer state and no weight decay applied
+    to it. Supports every ``paramwise_cfg`` field of mmengine's default
+    constructor, but rejects fields it does not know (at the top level and
+    inside ``custom_keys``) and ``custom_keys`` that match no parameter,
+    instead of silently ignoring a typo. Logs one line
+    ``trainable N / total M (x%)`` when called.
+    """
+
+    def __init__(self,
+                 optim_wrapper_cfg: dict,
+                 paramwise_cfg: Optional[dict] = None) -> None:
+        super().__init__(optim_wrapper_cfg, paramwise_cfg)
+        unknown = sorted(set(self.paramwise_cfg) - set(PARAMWISE_KEYS))
+        if unknown:
+            raise ValueError(f'paramwise_cfg: unknown field(s) {unknown}; '
+                             f'allowed: {list(PARAMWISE_KEYS)}')
+        for key, fields in self.paramwise_cfg.get('custom_keys', {}).items():
+            if not isinstance(fields, dict):
+                raise TypeError(f'paramwise_cfg.custom_keys["{key}"] must be '
+                                f'a dict, got {type(fields).__name__}')
+            unknown = sorted(set(fields) - set(CUSTOM_KEY_FIELDS))
+            if unknown:
+                raise ValueError(
+                    f'paramwise_cfg.custom_keys["{key}"]: unknown field(s) '
+                    f'{unknown}; allowed: {list(CUSTOM_KEY_FIELDS)}')
+
+    def add_params(self,
+                   params: List[dict],
+                   module: nn.Module,
+                   prefix: str = '',
+                   is_dcn_module=None) -> None:
+        """The host's parameter groups, minus frozen parameters."""
+        first = len(params)
+        super().add_params(params, module, prefix, is_dcn_module)
+        params[first:] = [
+            group for group in params[first:]
+            if group['params'][0].requires_grad
+        ]
+
+    def __call__(self, model: nn.Module) -> OptimWrapper:
+        if hasattr(model, 'module'):
+            model = model.module
+        names = [name for name, _ in model.named_parameters()]
+        for key in self.paramwise_cfg.get('custom_keys', {}):
+            if not any(key in name for name in names):
+                raise ValueError(f'paramwise_cfg.custom_keys["{key}"] '
+                                 'matches no parameter of the model')
+        print_log(trainable_report(model), logger='current')
+
+        optimizer_cfg = self.optimizer_cfg.copy()
+        optimizer_cls = optimizer_cfg['type']
+        if isinstance(optimizer_cls, str):
+            with OPTIMIZERS.switch_scope_and_registry(None) as registry:
+                optimizer_cls = registry.get(optimizer_cls)
+        params_arg = next(iter(inspect.signature(optimizer_cls).parameters))
+        param_groups: List[dict] = []
+        self.add_params(param_groups, model)
+        if not param_groups:
+            raise ValueError('the model has no trainable parameter to '
+                             'optimize')
+        optimizer_cfg[params_arg] = param_groups
+        optimizer = OPTIMIZERS.build(optimizer_cfg)
+        optim_wrapper_cfg = self.optim_wrapper_cfg.copy()
+        optim_wrapper_cfg.setdefault('type', 'OptimWrapper')
+        return OPTIM_WRAPPERS.build(
+            optim_wrapper_cfg, default_args=dict(optimizer=optimizer))

@@ -1,0 +1,3 @@
+from .prompted_vit import PromptedViT
+
+__all__ = ['PromptedViT']

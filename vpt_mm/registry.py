@@ -1,0 +1,43 @@
+"""Registration of vpt_mm modules into the host libraries' registries.
+
+vpt_mm has no registries of its own: backbones go into both mmpretrain's and
+mmsegmentation's ``MODELS`` so that configs of either host (with their own
+``default_scope``) can use them; everything else goes where its host looks.
+"""
+from typing import Type
+
+from mmpretrain.registry import DATASETS as PRETRAIN_DATASETS
+from mmpretrain.registry import MODELS as PRETRAIN_MODELS
+from mmpretrain.registry import \
+    OPTIM_WRAPPER_CONSTRUCTORS as PRETRAIN_OPTIM_WRAPPER_CONSTRUCTORS
+from mmseg.registry import MODELS as SEG_MODELS
+from mmseg.registry import \
+    OPTIM_WRAPPER_CONSTRUCTORS as SEG_OPTIM_WRAPPER_CONSTRUCTORS
+
+__all__ = [
+    'register_backbone', 'register_model', 'register_dataset',
+    'register_optim_wrapper_constructor'
+]
+
+
+def register_backbone(cls: Type) -> Type:
+    """Register a backbone in mmpretrain's and mmseg's ``MODELS``."""
+    PRETRAIN_MODELS.register_module(module=cls)
+    SEG_MODELS.register_module(module=cls)
+    return cls
+
+
+register_model = register_backbone
+
+
+def register_dataset(cls: Type) -> Type:
+    """Register a classification dataset in mmpretrain's ``DATASETS``."""
+    PRETRAIN_DATASETS.register_module(module=cls)
+    return cls
+
+
+def register_optim_wrapper_constructor(cls: Type) -> Type:
+    """Register an optimizer-wrapper constructor for both hosts."""
+    PRETRAIN_OPTIM_WRAPPER_CONSTRUCTORS.register_module(module=cls)
+    SEG_OPTIM_WRAPPER_CONSTRUCTORS.register_module(module=cls)
+    return cls

@@ -1,0 +1,248 @@
+"""Compatibility shims for CPU-only installs of the OpenMMLab stack.
+
+On a CUDA cluster with full ``mmcv`` and a matching ``torchvision`` every
+function here detects that the real library is present and does nothing.
+On a CPU machine with torch 2.13 four things break; each is handled by one
+function below:
+
+1. ``torchvision``'s registry wheel is a CUDA build whose ``_C`` library needs
+   ``libtorch_cuda.so``. Importing torchvision then dies with
+   ``operator torchvision::nms does not exist`` (and takes ``timm``,
+   ``mmpretrain.models`` and ``mmpretrain.datasets`` with it).
+   :func:`register_torchvision_cpu_ops` defines pure-PyTorch ``nms`` and
+   ``qnms`` operators when, and only when, that library cannot be loaded.
+2. ``mmcv-lite`` has no compiled ``mmcv._ext``; ``mmseg.models`` imports
+   ``mmcv.ops`` unconditionally. :func:`install_mmcv_ext_placeholder` puts a
+   placeholder module (with a real ``__spec__``) in its place whose operators
+   raise a clear error if ever called. No model of this project calls one.
+3. torch >= 2.6 loads checkpoints with ``weights_only=True``. mmengine's own
+   checkpoints carry a ``HistoryBuffer`` and numpy values, so ``--resume``
+   and ``load_from`` fail. :func:`allow_mmengine_checkpoint_globals` makes
+   :meth:`mmengine.runner.Runner.load_checkpoint` (resume and ``load_from``,
+   i.e. a run's own checkpoints) accept exactly those data-only globals.
+   Third-party weights (``init_cfg``, converters) keep torch's strict
+   default. Nothing turns ``weights_only`` off.
+4. ``torchrun`` with ``launcher='pytorch'`` on a CPU machine: mmengine calls
+   ``torch.cuda.set_device`` and wraps the model with ``device_ids=[rank]``.
+   :func:`setup_cpu_distributed` initialises a gloo process group before the
+   runner and asks for a CPU DDP wrapper.
+
+:func:`apply` runs 1-3; it is called when ``vpt_mm`` is imported.
+"""
+import contextlib
+import functools
+import glob
+import importlib.machinery
+import importlib.util
+import os
+import sys
+import types
+from typing import Callable, List, Optional
+
+import torch
+
+# Keeps the operator library alive for the life of the process.
+_TORCHVISION_CPU_LIBRARY: Optional[torch.library.Library] = None
+
+
+def _greedy_nms(boxes: torch.Tensor, scores: torch.Tensor,
+                iou_threshold: float) -> torch.Tensor:
+    """Keep boxes by descending score, dropping those that overlap a kept
+    box by more than ``iou_threshold`` (the semantics of torchvision nms).
+
+    Boxes are ``(x1, y1, x2, y2)``. Returns kept indices, best first.
+    """
+    if boxes.numel() == 0:
+        return torch.empty((0, ), dtype=torch.int64, device=boxes.device)
+    boxes = boxes.float()
+    order = scores.argsort(descending=True)
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    suppressed = torch.zeros(len(boxes), dtype=torch.bool)
+    keep = []
+    for index in order.tolist():
+        if suppressed[index]:
+            continue
+        keep.append(index)
+        top_left = torch.maximum(boxes[index, :2], boxes[:, :2])
+        bottom_right = torch.minimum(boxes[index, 2:], boxes[:, 2:])
+        inter = (bottom_right - top_left).clamp(min=0).prod(dim=1)
+        iou = inter / (areas[index] + areas - inter)
+        suppressed |= iou > iou_threshold
+    return torch.tensor(keep, dtype=torch.int64, device=boxes.device)
+
+
+def _quantized_nms(boxes: torch.Tensor, scores: torch.Tensor,
+                   iou_threshold: float) -> torch.Tensor:
+    return _greedy_nms(boxes.dequantize(), scores.dequantize(), iou_threshold)
+
+
+def _torchvision_library_loads() -> bool:
+    """Whether torchvision's compiled operator library loads here."""
+    spec = importlib.util.find_spec('torchvision')
+    if spec is None or not spec.submodule_search_locations:
+        return True  # no torchvision: nothing to repair
+    folder = list(spec.submodule_search_locations)[0]
+    libraries = glob.glob(os.path.join(folder, '_C.*'))
+    if not libraries:
+        return False
+    try:
+        torch.ops.load_library(libraries[0])
+    except (OSError, RuntimeError):
+        return False
+    return True
+
+
+def register_torchvision_cpu_ops() -> bool:
+    """Define CPU ``torchvision::nms``/``qnms`` if torchvision's own ops
+    cannot load. Must run before ``import torchvision``.
+
+    Returns:
+        bool: True if the fallback operators were registered.
+    """
+    global _TORCHVISION_CPU_LIBRARY
+    if _TORCHVISION_CPU_LIBRARY is not None:
+        return True
+    if 'torchvision' in sys.modules or _torchvision_library_loads():
+        return False
+    library = torch.library.Library('torchvision', 'DEF')
+    schema = '(Tensor dets, Tensor scores, float iou_threshold) -> Tensor'
+    library.define('nms' + schema)
+    library.define('qnms' + schema)
+    library.impl('nms', _greedy_nms, 'CPU')
+    library.impl('qnms', _quantized_nms, 'QuantizedCPU')
+    _TORCHVISION_CPU_LIBRARY = library
+    return True
+
+
+def _missing_compiled_op(name: str) -> Callable:
+
+    def unavailable(*args, **kwargs):
+        raise RuntimeError(
+            f'mmcv compiled operator "{name}" is not available: this '
+            'environment has mmcv-lite. Install full mmcv to use it.')
+
+    unavailable.__name__ = name
+    return unavailable
+
+
+def install_mmcv_ext_placeholder() -> bool:
+    """Stand in for ``mmcv._ext`` when mmcv-lite is installed.
+
+    Returns:
+        bool: True if the placeholder was installed.
+    """
+    if 'mmcv._ext' in sys.modules:
+        return False
+    if importlib.util.find_spec('mmcv') is None:
+        return False
+    if importlib.util.find_spec('mmcv._ext') is not None:
+        return False
+    placeholder = types.ModuleType('mmcv._ext')
+    placeholder.__spec__ = importlib.machinery.ModuleSpec('mmcv._ext', None)
+    placeholder.vpt_mm_placeholder = True
+
+    def module_getattr(name: str) -> Callable:
+        if name.startswith('__'):
+            raise AttributeError(name)
+        return _missing_compiled_op(name)
+
+    placeholder.__getattr__ = module_getattr
+    sys.modules['mmcv._ext'] = placeholder
+    return True
+
+
+def mmengine_checkpoint_globals() -> List:
+    """The data-only globals that mmengine writes into a run's checkpoint:
+    the message hub's ``HistoryBuffer`` and the numpy arrays, scalars and
+    dtypes inside it. None of them can call arbitrary code."""
+    from mmengine.logging import HistoryBuffer
+    multiarray = _numpy_multiarray()
+    return [HistoryBuffer, multiarray.scalar] + numpy_array_globals()
+
+
+def _numpy_multiarray() -> types.ModuleType:
+    import numpy as np
+    core = getattr(np, '_core', None) or np.core  # numpy 2.x or 1.x
+    return core.multiarray
+
+
+def numpy_array_globals() -> List:
+    """Globals a pickled numpy array needs: its reconstructor, ``ndarray``,
+    ``dtype`` and the concrete dtype classes (``Float64DType``, ...)."""
+    import numpy as np
+    allowed = [_numpy_multiarray()._reconstruct, np.ndarray, np.dtype]
+    allowed += [type(np.dtype(code)) for code in np.typecodes['All']]
+    return allowed
+
+
+def _trust_run_checkpoints(load_checkpoint: Callable) -> Callable:
+
+    @functools.wraps(load_checkpoint)
+    def load_run_checkpoint(*args, **kwargs):
+        with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
+            return load_checkpoint(*args, **kwargs)
+
+    load_run_checkpoint.vpt_mm_patched = True
+    return load_run_checkpoint
+
+
+def allow_mmengine_checkpoint_globals() -> bool:
+    """Let ``Runner.load_checkpoint`` (``--resume``, ``load_from``) read
+    mmengine checkpoints under ``weights_only`` loading.
+
+    Returns:
+        bool: True if the runner was patched by this call.
+    """
+    if not hasattr(torch.serialization, 'safe_globals'):
+        return False  # torch < 2.5 does not load weights-only by default
+    from mmengine.runner import Runner
+    if getattr(Runner.load_checkpoint, 'vpt_mm_patched', False):
+        return False
+    Runner.load_checkpoint = _trust_run_checkpoints(Runner.load_checkpoint)
+    return True
+
+
+def setup_cpu_distributed(cfg, launcher: str) -> bool:
+    """Prepare a ``torchrun`` launch on a machine without CUDA.
+
+    Initialises the gloo process group from the ``torchrun`` environment
+    (mmengine then skips its CUDA-only initialisation) and sets a DDP wrapper
+    without device ids. Does nothing when CUDA is available, when the launch
+    is not distributed or when a group already exists.
+
+    Args:
+        cfg (Config): The run's config; ``model_wrapper_cfg`` and
+            ``env_cfg.dist_cfg`` are filled in when absent.
+        launcher (str): The launcher named on the command line.
+
+    Returns:
+        bool: True if a CPU process group was set up.
+    """
+    import torch.distributed as dist
+    if launcher != 'pytorch' or torch.cuda.is_available():
+        return False
+    if not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
+    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+    cfg.env_cfg.dist_cfg['backend'] = 'gloo'
+    wrapper = cfg.get('model_wrapper_cfg') or dict(
+        type='MMDistributedDataParallel')
+    wrapper.setdefault('device_ids', None)
+    wrapper.setdefault('broadcast_buffers', False)
+    cfg.model_wrapper_cfg = wrapper
+    return True
+
+
+def apply() -> None:
+    """Apply every import-time shim; each is a no-op where not needed."""
+    register_torchvision_cpu_ops()
+    install_mmcv_ext_placeholder()
+    allow_mmengine_checkpoint_globals()
+
+
+@contextlib.contextmanager
+def numpy_data_globals():
+    """Allow plain numpy arrays (e.g. official VPT prompt files) in a
+    ``weights_only`` load, nothing else."""
+    with torch.serialization.safe_globals(numpy_array_globals()):
+        yield
