@@ -35,6 +35,7 @@ import glob
 import importlib.machinery
 import importlib.util
 import os
+import pickle
 import sys
 import types
 from typing import Callable, List, Optional
@@ -157,7 +158,28 @@ def mmengine_checkpoint_globals() -> List:
     dtypes inside it. None of them can call arbitrary code."""
     from mmengine.logging import HistoryBuffer
     multiarray = _numpy_multiarray()
-    return [HistoryBuffer, multiarray.scalar] + numpy_array_globals()
+    return [
+        HistoryBuffer, multiarray.scalar,
+        (_history_buffer_statistic, 'builtins.getattr')
+    ] + numpy_array_globals()
+
+
+def _history_buffer_statistic(buffer: type, name: str):
+    """Stand-in for ``getattr`` while unpickling a run's checkpoint.
+
+    A ``HistoryBuffer`` pickles its registry of statistics (``min``,
+    ``mean``, ...) as ``getattr(HistoryBuffer, 'min')``. A general
+    ``getattr`` would let a crafted file reach any attribute of any allowed
+    object, so only that one use is accepted.
+    """
+    from mmengine.logging import HistoryBuffer
+    statistics = {'min', 'max', 'mean', 'current'}
+    statistics.update(HistoryBuffer._statistics_methods)
+    if buffer is HistoryBuffer and name in statistics:
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'checkpoint asks for getattr({buffer!r}, {name!r}); '
+        'only HistoryBuffer statistics are allowed')
 
 
 def _numpy_multiarray() -> types.ModuleType:

@@ -1,8 +1,9 @@
 """An optimizer-wrapper constructor that only ever sees trainable weights."""
 import inspect
+import logging
 from typing import List, Optional
 
-from mmengine.logging import print_log
+from mmengine.logging import MMLogger, print_log
 from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapper
 from mmengine.registry import OPTIM_WRAPPERS, OPTIMIZERS
 from torch import nn
@@ -14,6 +15,10 @@ PARAMWISE_KEYS = ('bias_lr_mult', 'bias_decay_mult', 'norm_decay_mult',
                   'dwconv_decay_mult', 'flat_decay_mult',
                   'dcn_offset_lr_mult', 'custom_keys', 'bypass_duplicate')
 CUSTOM_KEY_FIELDS = ('lr_mult', 'decay_mult')
+
+
+def _drop_frozen_parameter_warnings(record: logging.LogRecord) -> bool:
+    return 'since its requires_grad=False' not in record.getMessage()
 
 
 def trainable_report(model: nn.Module) -> str:
@@ -62,7 +67,14 @@ class FrozenBackboneOptimWrapperConstructor(DefaultOptimWrapperConstructor):
                    is_dcn_module=None) -> None:
         """The host's parameter groups, minus frozen parameters."""
         first = len(params)
-        super().add_params(params, module, prefix, is_dcn_module)
+        # The host warns once per frozen parameter; the one-line trainable
+        # report says the same, so those warnings are dropped here.
+        logger = MMLogger.get_current_instance()
+        logger.addFilter(_drop_frozen_parameter_warnings)
+        try:
+            super().add_params(params, module, prefix, is_dcn_module)
+        finally:
+            logger.removeFilter(_drop_frozen_parameter_warnings)
         params[first:] = [
             group for group in params[first:]
             if group['params'][0].requires_grad

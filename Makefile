@@ -1,0 +1,32 @@
+# `make test` and `make demo` work on a fresh machine: they create the
+# virtual environment when it is missing, install, then run.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.vpt_mm-installed
+
+.PHONY: install test demo lint clean
+
+$(STAMP): setup.py requirements/*.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements/mminstall.txt
+	$(PY) -m pip install -q -e '.[all]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: install
+	$(PY) -m ruff check vpt_mm tools tests configs setup.py
+
+test: install lint
+	$(PY) -m pytest tests -q
+
+demo: install
+	$(PY) tools/misc/make_toy_fgvc.py data/toy_fgvc
+	$(PY) tools/train.py configs/smoke/vpt-deep_vit-tiny_toy-fgvc.py \
+		--work-dir work_dirs/demo
+	$(PY) tools/test.py configs/smoke/vpt-deep_vit-tiny_toy-fgvc.py \
+		work_dirs/demo/iter_60.pth --work-dir work_dirs/demo
+
+clean:
+	rm -rf $(VENV) work_dirs data/toy_fgvc

@@ -1,0 +1,96 @@
+"""The FGVC benchmark as the official VPT code lays it out on disk."""
+import json
+import os.path as osp
+from typing import List, Optional
+
+from mmengine.fileio import exists
+from mmpretrain.datasets import BaseDataset
+
+from vpt_mm.registry import register_dataset
+
+# name: (image folder relative to the data root, number of classes)
+FGVC_SETS = {
+    'cub': ('images', 200),
+    'nabirds': ('images', 555),
+    'flowers': ('', 102),
+    'dogs': ('Images', 120),
+    'cars': ('', 196),
+}
+SPLITS = ('train', 'val', 'test')
+
+
+@register_dataset
+class FGVCDataset(BaseDataset):
+    """CUB-200-2011, NABirds, Oxford Flowers, Stanford Dogs or Stanford Cars
+    from ``<data_root>/{train,val,test}.json``.
+
+    Each split file is a JSON object ``{"<relative image path>": <class>}``;
+    paths are relative to the set's image folder (``images`` for CUB and
+    NABirds, ``Images`` for Dogs, the data root for Cars and Flowers).
+    ``split='trainval'`` joins train and val (the paper's final runs).
+
+    At build time a missing split file, a missing image or a label outside
+    ``[0, num_classes)`` raises one error naming the file and the entry.
+
+    Args:
+        data_root (str): Folder holding the split files.
+        name (str): One of ``cub``, ``nabirds``, ``flowers``, ``dogs``,
+            ``cars``.
+        split (str): ``train``, ``val``, ``trainval`` or ``test``.
+        num_classes (int, optional): Override the set's class count (for
+            subsets). Defaults to the count of the named set.
+        **kwargs: Other arguments of mmpretrain's ``BaseDataset``.
+    """
+
+    def __init__(self,
+                 data_root: str,
+                 name: str,
+                 split: str = 'train',
+                 num_classes: Optional[int] = None,
+                 **kwargs) -> None:
+        if name not in FGVC_SETS:
+            raise ValueError(f'FGVCDataset: unknown name "{name}"; choose '
+                             f'from {sorted(FGVC_SETS)}')
+        if split not in SPLITS + ('trainval', ):
+            raise ValueError(f'FGVCDataset: unknown split "{split}"; choose '
+                             f'from {list(SPLITS) + ["trainval"]}')
+        image_folder, default_classes = FGVC_SETS[name]
+        self.name = name
+        self.split = split
+        self.num_classes = num_classes or default_classes
+        classes = [str(index) for index in range(self.num_classes)]
+        kwargs.setdefault('data_prefix', image_folder)
+        super().__init__(
+            ann_file='',
+            data_root=data_root,
+            classes=classes,
+            **kwargs)
+
+    def _split_files(self) -> List[str]:
+        splits = ('train', 'val') if self.split == 'trainval' else (
+            self.split, )
+        return [osp.join(self.data_root, f'{split}.json') for split in splits]
+
+    def load_data_list(self) -> List[dict]:
+        data_list = []
+        image_root = self.data_prefix['img_path']
+        for split_file in self._split_files():
+            if not exists(split_file):
+                raise FileNotFoundError(
+                    f'FGVCDataset({self.name}): split file {split_file} '
+                    'does not exist')
+            with open(split_file) as file:
+                entries = json.load(file)
+            for path, label in entries.items():
+                if not isinstance(label, int) or \
+                        not 0 <= label < self.num_classes:
+                    raise ValueError(
+                        f'{split_file}: entry "{path}" has label {label!r} '
+                        f'outside [0, {self.num_classes})')
+                img_path = osp.join(image_root, path)
+                if not exists(img_path):
+                    raise FileNotFoundError(
+                        f'{split_file}: entry "{path}" points to missing '
+                        f'image {img_path}')
+                data_list.append(dict(img_path=img_path, gt_label=label))
+        return data_list

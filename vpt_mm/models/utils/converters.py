@@ -1,0 +1,681 @@
+"""Convert public ViT checkpoints into mmpretrain's ImageClassifier layout.
+
+Two source layouts are understood, recognised by their keys (never by the
+file name):
+
+* ``jax_npz``: Google's JAX ViT ``.npz`` files (``ViT-B_16.npz``, the
+  ImageNet-21k ViT-B/16, L/16 and H/14 used by VPT), keys such as
+  ``embedding/kernel`` and ``Transformer/encoderblock_0/...``.
+* timm-style ViT state dicts (``patch_embed.proj.weight``,
+  ``blocks.0.attn.qkv.weight``, ...), stored raw (``timm``), as MAE does
+  (``{'model': ...}``, ``mae``) or as MoCo v3 does (``{'state_dict':
+  {'module.<key>': ...}}``, optionally under ``module.base_encoder.``,
+  ``moco_v3``). PyTorch pickles (read weights-only) and safetensors files
+  are accepted.
+
+The result is an mmengine checkpoint ``{'state_dict': ..., 'meta': ...}``
+whose keys are ``backbone.<mmpretrain VisionTransformer key>`` and, where
+the source has a classifier, ``head.layers.{pre_logits,head}.*`` as in
+mmpretrain's ``VisionTransformerClsHead``. Official VPT prompt files can be
+merged into ``backbone.prompt.*``.
+
+Every file is read without executing code: ``torch.load`` with
+``weights_only=True``, ``numpy.load`` with ``allow_pickle=False``.
+"""
+import os
+import os.path as osp
+import re
+import zipfile
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+import numpy as np
+import torch
+from mmengine.logging import print_log
+
+from ...utils.compat import numpy_data_globals
+
+__all__ = [
+    'ConversionError', 'read_weights_file', 'detect_layout',
+    'convert_jax_vit', 'convert_timm_vit', 'describe_vit',
+    'resize_converted_pos_embed', 'load_vpt_prompts', 'merge_prompts',
+    'convert_pretrained'
+]
+
+BACKBONE = 'backbone.'
+HEAD = 'head.layers.'
+
+# Keys that anchor a layout.
+_JAX_ANCHOR = 'embedding/kernel'
+_JAX_PREFIXES = ('', 'opt/target/')
+_TIMM_ANCHORS = ('patch_embed.proj.weight', 'blocks.0.attn.qkv.weight')
+_MOCO_BASE_ENCODER = 'base_encoder.'
+
+# timm key -> mmpretrain ImageClassifier key (backbone keys get BACKBONE).
+_TIMM_RULES: Tuple[Tuple[str, str], ...] = (
+    (r'cls_token', BACKBONE + 'cls_token'),
+    (r'pos_embed', BACKBONE + 'pos_embed'),
+    (r'patch_embed\.proj\.(weight|bias)',
+     BACKBONE + r'patch_embed.projection.\1'),
+    (r'norm_pre\.(weight|bias)', BACKBONE + r'pre_norm.\1'),
+    (r'blocks\.(\d+)\.norm1\.(weight|bias)', BACKBONE + r'layers.\1.ln1.\2'),
+    (r'blocks\.(\d+)\.attn\.(qkv|proj)\.(weight|bias)',
+     BACKBONE + r'layers.\1.attn.\2.\3'),
+    (r'blocks\.(\d+)\.ls1\.gamma', BACKBONE + r'layers.\1.attn.gamma1.weight'),
+    (r'blocks\.(\d+)\.norm2\.(weight|bias)', BACKBONE + r'layers.\1.ln2.\2'),
+    (r'blocks\.(\d+)\.mlp\.fc1\.(weight|bias)',
+     BACKBONE + r'layers.\1.ffn.layers.0.0.\2'),
+    (r'blocks\.(\d+)\.mlp\.fc2\.(weight|bias)',
+     BACKBONE + r'layers.\1.ffn.layers.1.\2'),
+    (r'blocks\.(\d+)\.ls2\.gamma', BACKBONE + r'layers.\1.ffn.gamma2.weight'),
+    (r'norm\.(weight|bias)', BACKBONE + r'ln1.\1'),
+    # MAE's global-pool norm; mmpretrain applies ln2 for 'avg_featmap'.
+    (r'fc_norm\.(weight|bias)', BACKBONE + r'ln2.\1'),
+    (r'head\.(weight|bias)', HEAD + r'head.\1'),
+    # timm < 0.6 representation layer.
+    (r'pre_logits\.fc\.(weight|bias)', HEAD + r'pre_logits.\1'),
+)
+
+# timm-style keys that no classifier uses, with the reason for the log.
+_TIMM_UNUSED: Tuple[Tuple[str, str], ...] = (
+    (r'mask_token', 'MAE mask token'),
+    (r'decoder_.*', 'MAE decoder'),
+    (r'head\.\d+\..*', 'MoCo v3 projection MLP'),
+)
+
+
+class ConversionError(ValueError):
+    """A source file cannot be converted (unreadable, unknown layout or
+    inconsistent weights)."""
+
+
+# -- reading -----------------------------------------------------------------
+def _is_npz(filename: str) -> bool:
+    if not zipfile.is_zipfile(filename):
+        return False
+    with zipfile.ZipFile(filename) as archive:
+        names = archive.namelist()
+    return bool(names) and all(name.endswith('.npy') for name in names)
+
+
+def _is_safetensors(filename: str) -> bool:
+    with open(filename, 'rb') as file:
+        head = file.read(9)
+    if len(head) < 9:
+        return False
+    header_size = int.from_bytes(head[:8], 'little')
+    return head[8:9] == b'{' and 0 < header_size < osp.getsize(filename)
+
+
+def _unsafe_reason(error: Exception) -> str:
+    lines = [line.strip() for line in str(error).splitlines()]
+    for line in lines:
+        if 'Unsupported global' in line:
+            return line
+    return next((line for line in lines if line), type(error).__name__)
+
+
+def read_weights_file(filename: str) -> Tuple[str, Mapping[str, Any]]:
+    """Read a weights file without executing code from it.
+
+    The container is recognised by its content: a zip of ``.npy`` members
+    is a numpy ``.npz`` (``allow_pickle=False``), a safetensors header is
+    read with ``safetensors``, anything else with ``torch.load`` and
+    ``weights_only=True``.
+
+    Args:
+        filename (str): Local path.
+
+    Returns:
+        tuple[str, Mapping]: The container (``'npz'``, ``'safetensors'`` or
+        ``'torch'``) and its content.
+
+    Raises:
+        ConversionError: If the file cannot be read this way.
+    """
+    if not osp.isfile(filename):
+        raise ConversionError(f'{filename}: no such file')
+    if _is_npz(filename):
+        try:
+            with np.load(filename, allow_pickle=False) as npz:
+                return 'npz', {key: npz[key] for key in npz.files}
+        except ValueError as error:  # an object array needs pickle
+            raise ConversionError(
+                f'{filename}: cannot be read as a numpy archive without '
+                f'pickle: {_unsafe_reason(error)}') from None
+    if _is_safetensors(filename):
+        from safetensors.torch import load_file
+        return 'safetensors', load_file(filename, device='cpu')
+    try:
+        content = torch.load(filename, map_location='cpu', weights_only=True)
+    except Exception as error:  # pickle/zip errors have no common base
+        raise ConversionError(
+            f'{filename}: cannot be read with torch.load(weights_only=True)'
+            f': {_unsafe_reason(error)}') from None
+    if not isinstance(content, Mapping):
+        raise ConversionError(f'{filename}: holds a {type(content).__name__}'
+                              ', not a dict of weights')
+    return 'torch', content
+
+
+# -- layout detection --------------------------------------------------------
+def _some_keys(mapping: Mapping, count: int = 5) -> str:
+    keys = [str(key) for key in list(mapping)[:count]]
+    more = ', ...' if len(mapping) > count else ''
+    return '[' + ', '.join(repr(key) for key in keys) + more + ']'
+
+
+def _as_tensor(value: Any, key: str, source: str) -> torch.Tensor:
+    if isinstance(value, torch.Tensor):
+        return value.detach()
+    if isinstance(value, np.ndarray):
+        if not (np.issubdtype(value.dtype, np.floating)
+                or np.issubdtype(value.dtype, np.integer)):
+            raise ConversionError(f'{source}: "{key}" has dtype {value.dtype}'
+                                  ', not a number type')
+        return torch.from_numpy(np.ascontiguousarray(value))
+    raise ConversionError(f'{source}: "{key}" holds a {type(value).__name__}'
+                          ', not a tensor')
+
+
+def _strip_prefix(weights: Mapping[str, Any], prefix: str) -> Dict[str, Any]:
+    return {
+        key[len(prefix):]: value
+        for key, value in weights.items() if key.startswith(prefix)
+    }
+
+
+def detect_layout(content: Mapping[str, Any],
+                  source: str) -> Tuple[str, Dict[str, torch.Tensor], dict]:
+    """Recognise a checkpoint's layout from its keys and unwrap it.
+
+    Args:
+        content (Mapping): What :func:`read_weights_file` returned.
+        source (str): The file name, for messages.
+
+    Returns:
+        tuple: ``(layout, weights, info)``: the layout (``'jax_npz'``,
+        ``'timm'``, ``'mae'`` or ``'moco_v3'``), the weights with wrappers
+        and prefixes removed (keys as in the source layout) and a dict of
+        str: what was unwrapped (``wrapper``, ``key_prefix``) and which
+        top-level groups were left out (``skipped``).
+
+    Raises:
+        ConversionError: For an unknown layout, naming the file and a few
+            of its keys.
+    """
+    for prefix in _JAX_PREFIXES:
+        if prefix + _JAX_ANCHOR in content:
+            weights = _strip_prefix(content, prefix)
+            weights = {
+                key: _as_tensor(value, prefix + key, source)
+                for key, value in weights.items()
+            }
+            info = dict(wrapper='', key_prefix=prefix, skipped='')
+            return 'jax_npz', weights, info
+
+    weights, wrapper = content, ''
+    for name in ('model', 'state_dict'):
+        if isinstance(content.get(name), Mapping):
+            weights, wrapper = content[name], name
+            break
+    key_prefix, skipped = '', ''
+    where = f' (under "{wrapper}")' if wrapper else ''
+    unknown_layout = ConversionError(
+        f'{source}: unknown checkpoint layout, neither a JAX ViT npz nor '
+        f'a timm-style ViT state dict; its keys{where}: '
+        f'{_some_keys(weights)}')
+    if not all(isinstance(key, str) for key in weights):
+        raise unknown_layout
+    if weights and all(key.startswith('module.') for key in weights):
+        key_prefix = 'module.'
+        weights = _strip_prefix(weights, key_prefix)
+    if any(key.startswith(_MOCO_BASE_ENCODER) for key in weights):
+        groups = sorted({
+            key.split('.', 1)[0]
+            for key in weights if not key.startswith(_MOCO_BASE_ENCODER)
+        })
+        skipped = ', '.join(groups)
+        key_prefix += _MOCO_BASE_ENCODER
+        weights = _strip_prefix(weights, _MOCO_BASE_ENCODER)
+    if not all(anchor in weights for anchor in _TIMM_ANCHORS):
+        raise unknown_layout
+    weights = {
+        key: _as_tensor(value, key, source)
+        for key, value in weights.items()
+    }
+    if key_prefix.startswith('module.'):
+        layout = 'moco_v3'
+    elif wrapper == 'model':
+        layout = 'mae'
+    else:
+        layout = 'timm'
+    info = dict(wrapper=wrapper, key_prefix=key_prefix, skipped=skipped)
+    return layout, weights, info
+
+
+# -- conversion --------------------------------------------------------------
+def convert_timm_vit(
+        weights: Mapping[str, torch.Tensor],
+        source: str = 'checkpoint'
+) -> Tuple[Dict[str, torch.Tensor], List[str]]:
+    """Rename a timm-style ViT state dict to mmpretrain's layout.
+
+    Args:
+        weights (Mapping[str, Tensor]): timm keys (wrappers and prefixes
+            already removed, see :func:`detect_layout`).
+        source (str): For messages.
+
+    Returns:
+        tuple: The converted state dict (``backbone.*``, ``head.layers.*``)
+        and the source keys left out because nothing uses them (MAE
+        decoder, mask token, MoCo v3 projection MLP).
+
+    Raises:
+        ConversionError: Naming the first key with no mmpretrain
+            counterpart.
+    """
+    converted, skipped, unknown = {}, [], []
+    for key, value in weights.items():
+        for pattern, target in _TIMM_RULES:
+            if re.fullmatch(pattern, key):
+                converted[re.sub(f'^{pattern}$', target, key)] = \
+                    value.contiguous()
+                break
+        else:
+            if any(re.fullmatch(pattern, key) for pattern, _ in _TIMM_UNUSED):
+                skipped.append(key)
+            else:
+                unknown.append(key)
+    if unknown:
+        raise ConversionError(
+            f'{source}: key "{unknown[0]}" has no counterpart in mmpretrain\'s'
+            f' VisionTransformer ({len(unknown)} such key(s): '
+            f'{_some_keys(unknown)})')
+    return converted, skipped
+
+
+def _jax_linear(kernel: torch.Tensor, in_dims: int) -> torch.Tensor:
+    """A JAX Dense or attention kernel as a torch Linear weight ``(out,
+    in)``: the kernel's first dimension(s) are the ``in_dims`` inputs, the
+    rest the outputs (``(d, h, k)`` for query/key/value, ``(h, k, d)`` for
+    the attention output, ``(in, out)`` for a Dense layer)."""
+    return kernel.reshape(in_dims, -1).t().contiguous()
+
+
+def convert_jax_vit(weights: Mapping[str, torch.Tensor],
+                    source: str = 'checkpoint') -> Dict[str, torch.Tensor]:
+    """Convert Google's JAX ViT weights to mmpretrain's layout.
+
+    Args:
+        weights (Mapping[str, Tensor]): The npz arrays (as tensors), keys
+            such as ``embedding/kernel`` (a leading ``opt/target/`` already
+            removed).
+        source (str): For messages.
+
+    Returns:
+        dict: The converted state dict (``backbone.*`` and, where the file
+        has them, ``head.layers.head.*`` / ``head.layers.pre_logits.*``).
+
+    Raises:
+        ConversionError: Naming a missing, misshapen or unknown key.
+    """
+    used = set()
+
+    def take(key: str, rank: int) -> torch.Tensor:
+        if key not in weights:
+            raise ConversionError(f'{source}: JAX key "{key}" is missing')
+        value = weights[key]
+        if value.dim() != rank:
+            raise ConversionError(
+                f'{source}: JAX key "{key}" has shape {tuple(value.shape)}, '
+                f'expected {rank} dimensions')
+        used.add(key)
+        return value
+
+    out = {}
+    kernel = take('embedding/kernel', 4)  # (ph, pw, in, d), HWIO
+    embed_dims = kernel.shape[-1]
+    out[BACKBONE + 'patch_embed.projection.weight'] = \
+        kernel.permute(3, 2, 0, 1).contiguous()
+    out[BACKBONE + 'patch_embed.projection.bias'] = take('embedding/bias', 1)
+    out[BACKBONE + 'cls_token'] = take('cls', 3)
+    out[BACKBONE + 'pos_embed'] = take(
+        'Transformer/posembed_input/pos_embedding', 3)
+
+    def norm(src: str, dst: str) -> None:
+        out[f'{dst}.weight'] = take(f'{src}/scale', 1)
+        out[f'{dst}.bias'] = take(f'{src}/bias', 1)
+
+    def dense(src: str, dst: str) -> None:
+        kernel = take(f'{src}/kernel', 2)
+        out[f'{dst}.weight'] = _jax_linear(kernel, kernel.shape[0])
+        out[f'{dst}.bias'] = take(f'{src}/bias', 1)
+
+    block_ids = sorted({
+        int(match.group(1))
+        for match in (re.match(r'Transformer/encoderblock_(\d+)/', key)
+                      for key in weights) if match
+    })
+    if block_ids != list(range(len(block_ids))):
+        raise ConversionError(
+            f'{source}: encoder blocks {block_ids} are not numbered 0..L-1')
+    for i in block_ids:
+        src, dst = f'Transformer/encoderblock_{i}/', f'{BACKBONE}layers.{i}.'
+        attn = src + 'MultiHeadDotProductAttention_1/'
+        norm(src + 'LayerNorm_0', dst + 'ln1')
+        out[dst + 'attn.qkv.weight'] = torch.cat([
+            _jax_linear(take(f'{attn}{name}/kernel', 3), embed_dims)
+            for name in ('query', 'key', 'value')
+        ])
+        out[dst + 'attn.qkv.bias'] = torch.cat([
+            take(f'{attn}{name}/bias', 2).reshape(-1)
+            for name in ('query', 'key', 'value')
+        ])
+        out_kernel = take(attn + 'out/kernel', 3)  # (h, k, d)
+        out[dst + 'attn.proj.weight'] = _jax_linear(
+            out_kernel, out_kernel.shape[0] * out_kernel.shape[1])
+        out[dst + 'attn.proj.bias'] = take(attn + 'out/bias', 1)
+        norm(src + 'LayerNorm_2', dst + 'ln2')
+        dense(src + 'MlpBlock_3/Dense_0', dst + 'ffn.layers.0.0')
+        dense(src + 'MlpBlock_3/Dense_1', dst + 'ffn.layers.1')
+    norm('Transformer/encoder_norm', BACKBONE + 'ln1')
+    for name in ('pre_logits', 'head'):
+        if f'{name}/kernel' in weights or f'{name}/bias' in weights:
+            dense(name, HEAD + name)
+    unknown = sorted(set(weights) - used)
+    if unknown:
+        raise ConversionError(
+            f'{source}: JAX key "{unknown[0]}" is not part of a ViT '
+            f'({len(unknown)} such key(s): {_some_keys(unknown)})')
+    return out
+
+
+# -- checks and meta ---------------------------------------------------------
+def _layer_ids(state_dict: Mapping[str, torch.Tensor]) -> List[int]:
+    pattern = re.compile(re.escape(BACKBONE) + r'layers\.(\d+)\.')
+    return sorted({
+        int(match.group(1))
+        for match in map(pattern.match, state_dict) if match
+    })
+
+
+def _pos_grid(num_positions: int, num_extra_tokens: int = 1) -> int:
+    grid = int(round(max(num_positions - num_extra_tokens, 0)**0.5))
+    return grid if grid > 0 and \
+        grid * grid == num_positions - num_extra_tokens else -1
+
+
+def describe_vit(state_dict: Mapping[str, torch.Tensor],
+                 source: str = 'checkpoint') -> Dict[str, int]:
+    """Check a converted state dict for completeness and consistency.
+
+    Args:
+        state_dict (Mapping[str, Tensor]): Converted (``backbone.*``) keys.
+        source (str): For messages.
+
+    Returns:
+        dict: Plain ints: ``embed_dims``, ``num_layers``,
+        ``feedforward_channels``, ``patch_size``, ``img_size`` (position
+        grid times patch size), ``final_norm`` and ``avg_featmap_norm``
+        (0/1: whether ``ln1`` / ``ln2`` exist) and, with a classifier,
+        ``num_classes`` (and ``hidden_dim`` with a pre-logits layer).
+
+    Raises:
+        ConversionError: For a missing key, a non-square patch or position
+            grid or inconsistent widths.
+    """
+
+    def get(key: str) -> torch.Tensor:
+        if key not in state_dict:
+            raise ConversionError(f'{source}: no weights for "{key}"')
+        return state_dict[key]
+
+    patch = get(BACKBONE + 'patch_embed.projection.weight')
+    if patch.dim() != 4 or patch.shape[2] != patch.shape[3]:
+        raise ConversionError(
+            f'{source}: patch embedding has shape {tuple(patch.shape)}; '
+            'a square (d, in, p, p) kernel is needed')
+    embed_dims, patch_size = patch.shape[0], patch.shape[2]
+    cls_token = get(BACKBONE + 'cls_token')
+    if tuple(cls_token.shape) != (1, 1, embed_dims):
+        raise ConversionError(
+            f'{source}: cls_token has shape {tuple(cls_token.shape)}, '
+            f'expected {(1, 1, embed_dims)}')
+    pos_embed = get(BACKBONE + 'pos_embed')
+    grid = _pos_grid(pos_embed.shape[1]) if pos_embed.dim() == 3 else -1
+    if grid < 0 or pos_embed.shape[0] != 1 or \
+            pos_embed.shape[2] != embed_dims:
+        raise ConversionError(
+            f'{source}: pos_embed has shape {tuple(pos_embed.shape)}; '
+            f'expected (1, 1 + n * n, {embed_dims}) (a CLS slot and a '
+            'square grid), so it cannot be resized')
+    layer_ids = _layer_ids(state_dict)
+    if not layer_ids or layer_ids != list(range(len(layer_ids))):
+        raise ConversionError(
+            f'{source}: encoder layers {layer_ids} are not numbered 0..L-1')
+    required = ('ln1.weight', 'ln1.bias', 'attn.qkv.weight',
+                'attn.proj.weight', 'attn.proj.bias', 'ln2.weight',
+                'ln2.bias', 'ffn.layers.0.0.weight', 'ffn.layers.0.0.bias',
+                'ffn.layers.1.weight', 'ffn.layers.1.bias')
+    for i in layer_ids:
+        for name in required:
+            get(f'{BACKBONE}layers.{i}.{name}')
+        qkv = get(f'{BACKBONE}layers.{i}.attn.qkv.weight')
+        if tuple(qkv.shape) != (3 * embed_dims, embed_dims):
+            raise ConversionError(
+                f'{source}: "{BACKBONE}layers.{i}.attn.qkv.weight" has shape '
+                f'{tuple(qkv.shape)}, expected {(3 * embed_dims, embed_dims)}')
+    meta = dict(
+        embed_dims=int(embed_dims),
+        num_layers=len(layer_ids),
+        feedforward_channels=int(
+            get(f'{BACKBONE}layers.0.ffn.layers.0.0.weight').shape[0]),
+        patch_size=int(patch_size),
+        img_size=int(grid * patch_size),
+        final_norm=int(BACKBONE + 'ln1.weight' in state_dict),
+        avg_featmap_norm=int(BACKBONE + 'ln2.weight' in state_dict))
+    if HEAD + 'head.weight' in state_dict:
+        meta['num_classes'] = int(state_dict[HEAD + 'head.weight'].shape[0])
+    if HEAD + 'pre_logits.weight' in state_dict:
+        meta['hidden_dim'] = int(
+            state_dict[HEAD + 'pre_logits.weight'].shape[0])
+    return meta
+
+
+def resize_converted_pos_embed(state_dict: Dict[str, torch.Tensor],
+                               img_size: int,
+                               source: str = 'checkpoint') -> None:
+    """Resize ``backbone.pos_embed`` in place for another image size.
+
+    Uses mmpretrain's ``resize_pos_embed`` (bicubic), as the model's own
+    load hook would.
+
+    Args:
+        state_dict (dict): A converted state dict.
+        img_size (int): The new image size; a multiple of the patch size.
+        source (str): For messages.
+    """
+    from mmpretrain.models.utils import resize_pos_embed
+    info = describe_vit(state_dict, source)
+    patch_size = info['patch_size']
+    if img_size <= 0 or img_size % patch_size:
+        raise ConversionError(
+            f'{source}: img_size {img_size} is not a positive multiple of '
+            f'the patch size {patch_size}')
+    old = info['img_size'] // patch_size
+    new = img_size // patch_size
+    if old == new:
+        return
+    key = BACKBONE + 'pos_embed'
+    state_dict[key] = resize_pos_embed(
+        state_dict[key], (old, old), (new, new),
+        mode='bicubic',
+        num_extra_tokens=1).contiguous()
+
+
+# -- prompts -----------------------------------------------------------------
+PROMPT_KEYS = ('shallow_prompt', 'deep_prompt')
+
+
+def load_vpt_prompts(filename: str) -> Dict[str, torch.Tensor]:
+    """Read an official VPT prompt file.
+
+    The file is ``torch.save({'shallow_prompt': ndarray (1, p, d),
+    'deep_prompt': ndarray (L - 1, p, d)})`` (``deep_prompt`` optional);
+    torch tensors are accepted as well. Read with ``weights_only=True``,
+    numpy arrays allowed.
+
+    Args:
+        filename (str): The prompt file.
+
+    Returns:
+        dict: ``shallow_prompt`` and, if present, ``deep_prompt`` tensors.
+
+    Raises:
+        ConversionError: If the file cannot be read or has other keys.
+    """
+    if not osp.isfile(filename):
+        raise ConversionError(f'{filename}: no such file')
+    try:
+        with numpy_data_globals():
+            content = torch.load(
+                filename, map_location='cpu', weights_only=True)
+    except Exception as error:  # pickle/zip errors have no common base
+        raise ConversionError(
+            f'{filename}: cannot be read as a VPT prompt file with '
+            f'torch.load(weights_only=True): {_unsafe_reason(error)}'
+        ) from None
+    if not isinstance(content, Mapping) or 'shallow_prompt' not in content:
+        keys = _some_keys(content) if isinstance(content, Mapping) else \
+            type(content).__name__
+        raise ConversionError(
+            f'{filename}: not a VPT prompt file (needs "shallow_prompt" and '
+            f'optionally "deep_prompt"), found {keys}')
+    unexpected = sorted(set(content) - set(PROMPT_KEYS), key=str)
+    if unexpected:
+        raise ConversionError(
+            f'{filename}: unexpected key(s) {unexpected} in a VPT prompt '
+            f'file; only {list(PROMPT_KEYS)} are known')
+    prompts = {}
+    for key in PROMPT_KEYS:
+        if key in content:
+            value = content[key]
+            if isinstance(value, np.ndarray):
+                value = np.array(value)  # an own, writable copy
+            prompts[key] = _as_tensor(value, key, filename).float()
+    return prompts
+
+
+def merge_prompts(state_dict: Dict[str, torch.Tensor],
+                  prompts: Mapping[str, torch.Tensor],
+                  source: str = 'prompt file') -> Dict[str, int]:
+    """Add official VPT prompts as ``backbone.prompt.*`` in place.
+
+    Args:
+        state_dict (dict): A converted state dict.
+        prompts (Mapping[str, Tensor]): ``shallow_prompt`` ``(1, p, d)`` and
+            optionally ``deep_prompt`` ``(L - 1, p, d)``, d being the
+            backbone's width and L its number of layers.
+        source (str): For messages.
+
+    Returns:
+        dict: ``num_prompt_tokens`` and ``deep_prompts`` (0/1), plain ints.
+
+    Raises:
+        ValueError: (:class:`ConversionError`) naming the key and both
+            shapes when a prompt does not fit the backbone.
+    """
+    info = describe_vit(state_dict)
+    embed_dims, num_layers = info['embed_dims'], info['num_layers']
+    shallow = prompts['shallow_prompt']
+    num_tokens = shallow.shape[1] if shallow.dim() == 3 else 'p'
+    expected = dict(
+        shallow_prompt=(1, num_tokens, embed_dims),
+        deep_prompt=(num_layers - 1, num_tokens, embed_dims))
+    for key in PROMPT_KEYS:
+        if key not in prompts:
+            continue
+        actual = tuple(prompts[key].shape)
+        if actual != expected[key] or not actual[1]:
+            raise ConversionError(
+                f'{source}: "{key}" has shape {actual} but the backbone '
+                f'needs {expected[key]} (1 or num_layers - 1 = '
+                f'{num_layers - 1} sets of p > 0 tokens of width '
+                f'{embed_dims}; p shared by shallow_prompt and deep_prompt)')
+    dtype = state_dict[BACKBONE + 'cls_token'].dtype
+    for key in PROMPT_KEYS:
+        if key in prompts:
+            state_dict[f'{BACKBONE}prompt.{key}'] = \
+                prompts[key].to(dtype).contiguous()
+    return dict(
+        num_prompt_tokens=int(num_tokens),
+        deep_prompts=int('deep_prompt' in prompts))
+
+
+# -- the whole conversion ----------------------------------------------------
+def convert_pretrained(src: str,
+                       dst: str,
+                       prompts: Optional[str] = None,
+                       img_size: Optional[int] = None) -> Dict[str, Any]:
+    """Convert ``src`` to an mmengine checkpoint at ``dst``.
+
+    Args:
+        src (str): A JAX ViT npz or a timm-style ViT checkpoint (raw, MAE
+            or MoCo v3 wrapping); recognised by its keys.
+        dst (str): Output path: ``{'state_dict': ..., 'meta': ...}``, which
+            loads with ``torch.load(weights_only=True)``.
+        prompts (str, optional): An official VPT prompt file to merge.
+        img_size (int, optional): Resize the position embedding for this
+            image size (otherwise the model resizes it when loading).
+
+    Returns:
+        dict: The checkpoint's ``meta`` (str and int values only).
+    """
+    container, content = read_weights_file(src)
+    layout, weights, info = detect_layout(content, src)
+    if layout == 'jax_npz':
+        state_dict, skipped = convert_jax_vit(weights, src), []
+    else:
+        state_dict, skipped = convert_timm_vit(weights, src)
+    if info['skipped']:
+        print_log(
+            f'{src}: left out the top-level group(s) {info["skipped"]} '
+            f'(kept "{info["key_prefix"]}" only)',
+            logger='current')
+    if skipped:
+        print_log(
+            f'{src}: left out {len(skipped)} key(s) no classifier uses: '
+            f'{_some_keys(skipped, 8)}',
+            logger='current')
+    if img_size is not None:
+        resize_converted_pos_embed(state_dict, img_size, src)
+    description = describe_vit(state_dict, src)
+    meta: Dict[str, Any] = dict(
+        source=str(src),
+        source_layout=layout,
+        source_container=container,
+        wrapper=info['wrapper'],
+        key_prefix=info['key_prefix'],
+        num_skipped_keys=len(skipped))
+    if layout == 'jax_npz':
+        query = weights['Transformer/encoderblock_0/'
+                        'MultiHeadDotProductAttention_1/query/kernel']
+        meta['num_heads'] = int(query.shape[1])
+    meta.update(description)
+    if not description['final_norm'] and description['avg_featmap_norm']:
+        print_log(
+            f'{src}: no final norm but a global-pool norm (MAE fc_norm): '
+            "build the backbone with final_norm=False, "
+            "out_type='avg_featmap'",
+            logger='current')
+    if prompts is not None:
+        meta.update(merge_prompts(state_dict, load_vpt_prompts(prompts),
+                                  prompts))
+        meta['prompts'] = str(prompts)
+    folder = osp.dirname(osp.abspath(dst))
+    os.makedirs(folder, exist_ok=True)
+    torch.save(dict(state_dict=state_dict, meta=meta), dst)
+    print_log(
+        f'Converted {src} ({layout}, {len(state_dict)} tensors) to {dst}',
+        logger='current')
+    return meta
