@@ -2,7 +2,7 @@
 
 Usage::
 
-    python tools/model_converters/convert_pretrained.py SRC DST \\
+    python tools/model_converters/convert_pretrained.py SRC DST
         [--prompts PROMPT_FILE] [--img-size N]
 
 ``SRC`` is Google's JAX ViT ``.npz`` or a timm-style ViT state dict (raw,

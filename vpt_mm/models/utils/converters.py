@@ -35,10 +35,9 @@ from mmengine.logging import print_log
 from ...utils.compat import numpy_data_globals
 
 __all__ = [
-    'ConversionError', 'read_weights_file', 'detect_layout',
-    'convert_jax_vit', 'convert_timm_vit', 'describe_vit',
-    'resize_converted_pos_embed', 'load_vpt_prompts', 'merge_prompts',
-    'convert_pretrained'
+    'ConversionError', 'read_weights_file', 'detect_layout', 'convert_jax_vit',
+    'convert_timm_vit', 'describe_vit', 'resize_converted_pos_embed',
+    'load_vpt_prompts', 'merge_prompts', 'convert_pretrained'
 ]
 
 BACKBONE = 'backbone.'
@@ -84,8 +83,10 @@ _TIMM_UNUSED: Tuple[Tuple[str, str], ...] = (
 
 
 class ConversionError(ValueError):
-    """A source file cannot be converted (unreadable, unknown layout or
-    inconsistent weights)."""
+    """A source file cannot be converted.
+
+    Raised for an unreadable file, an unknown layout or inconsistent weights.
+    """
 
 
 # -- reading -----------------------------------------------------------------
@@ -138,13 +139,19 @@ def read_weights_file(filename: str) -> Tuple[str, Mapping[str, Any]]:
         try:
             with np.load(filename, allow_pickle=False) as npz:
                 return 'npz', {key: npz[key] for key in npz.files}
-        except ValueError as error:  # an object array needs pickle
+        except (ValueError, OSError, zipfile.BadZipFile) as error:
+            # e.g. an object array, which needs pickle
             raise ConversionError(
-                f'{filename}: cannot be read as a numpy archive without '
-                f'pickle: {_unsafe_reason(error)}') from None
+                f'{filename}: cannot be read as a numpy archive with '
+                f'allow_pickle=False: {_unsafe_reason(error)}') from None
     if _is_safetensors(filename):
         from safetensors.torch import load_file
-        return 'safetensors', load_file(filename, device='cpu')
+        try:
+            return 'safetensors', load_file(filename, device='cpu')
+        except Exception as error:  # SafetensorError is no ValueError
+            raise ConversionError(
+                f'{filename}: cannot be read as safetensors: '
+                f'{_unsafe_reason(error)}') from None
     try:
         content = torch.load(filename, map_location='cpu', weights_only=True)
     except Exception as error:  # pickle/zip errors have no common base
@@ -295,10 +302,12 @@ def convert_timm_vit(
 
 
 def _jax_linear(kernel: torch.Tensor, in_dims: int) -> torch.Tensor:
-    """A JAX Dense or attention kernel as a torch Linear weight ``(out,
-    in)``: the kernel's first dimension(s) are the ``in_dims`` inputs, the
-    rest the outputs (``(d, h, k)`` for query/key/value, ``(h, k, d)`` for
-    the attention output, ``(in, out)`` for a Dense layer)."""
+    """A JAX Dense or attention kernel as a torch Linear weight (out, in).
+
+    The kernel's first dimension(s) are the ``in_dims`` inputs, the rest the
+    outputs: ``(d, h, k)`` for query/key/value, ``(h, k, d)`` for the
+    attention output, ``(in, out)`` for a Dense layer.
+    """
     return kernel.reshape(in_dims, -1).t().contiguous()
 
 
@@ -454,8 +463,8 @@ def describe_vit(state_dict: Mapping[str, torch.Tensor],
         raise ConversionError(
             f'{source}: encoder layers {layer_ids} are not numbered 0..L-1')
     required = ('ln1.weight', 'ln1.bias', 'attn.qkv.weight',
-                'attn.proj.weight', 'attn.proj.bias', 'ln2.weight',
-                'ln2.bias', 'ffn.layers.0.0.weight', 'ffn.layers.0.0.bias',
+                'attn.proj.weight', 'attn.proj.bias', 'ln2.weight', 'ln2.bias',
+                'ffn.layers.0.0.weight', 'ffn.layers.0.0.bias',
                 'ffn.layers.1.weight', 'ffn.layers.1.bias')
     for i in layer_ids:
         for name in required:
@@ -476,9 +485,9 @@ def describe_vit(state_dict: Mapping[str, torch.Tensor],
         avg_featmap_norm=int(BACKBONE + 'ln2.weight' in state_dict))
     if HEAD + 'head.weight' in state_dict:
         meta['num_classes'] = int(state_dict[HEAD + 'head.weight'].shape[0])
-    if HEAD + 'pre_logits.weight' in state_dict:
-        meta['hidden_dim'] = int(
-            state_dict[HEAD + 'pre_logits.weight'].shape[0])
+    pre_logits = state_dict.get(HEAD + 'pre_logits.weight')
+    if pre_logits is not None:
+        meta['hidden_dim'] = int(pre_logits.shape[0])
     return meta
 
 
@@ -669,8 +678,8 @@ def convert_pretrained(src: str,
             "out_type='avg_featmap'",
             logger='current')
     if prompts is not None:
-        meta.update(merge_prompts(state_dict, load_vpt_prompts(prompts),
-                                  prompts))
+        meta.update(
+            merge_prompts(state_dict, load_vpt_prompts(prompts), prompts))
         meta['prompts'] = str(prompts)
     folder = osp.dirname(osp.abspath(dst))
     os.makedirs(folder, exist_ok=True)

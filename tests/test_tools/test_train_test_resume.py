@@ -1,0 +1,106 @@
+"""tools/train.py and tools/test.py end to end, as a user runs them."""
+import os.path as osp
+import re
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from vpt_mm.datasets.toy_fgvc import write_toy_fgvc
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG = osp.join(ROOT, 'configs/smoke/vpt-deep_vit-tiny_toy-fgvc.py')
+
+
+def run_tool(tool, *args, cwd):
+    result = subprocess.run(
+        [sys.executable, osp.join(ROOT, 'tools', tool), *args],
+        cwd=cwd, capture_output=True, text=True, timeout=300)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    return output
+
+
+def state_dict(path):
+    from vpt_mm.utils.compat import mmengine_checkpoint_globals
+    with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
+        return torch.load(path, map_location='cpu')['state_dict']
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    """A 20-iteration run with a checkpoint every 10 iterations."""
+    root = tmp_path_factory.mktemp('run')
+    write_toy_fgvc(str(root / 'data'))
+    work_dir = root / 'work'
+    options = [
+        '--cfg-options', f'data_root={root / "data"}',
+        f'train_dataloader.dataset.data_root={root / "data"}',
+        f'val_dataloader.dataset.data_root={root / "data"}',
+        f'test_dataloader.dataset.data_root={root / "data"}',
+        'train_cfg.max_iters=20', 'train_cfg.val_interval=10',
+        'default_hooks.checkpoint.interval=10'
+    ]
+    log = run_tool('train.py', CONFIG, '--work-dir', str(work_dir),
+                   *options, cwd=str(root))
+    return root, work_dir, options, log
+
+
+def test_train_logs_trainable_and_saves(trained):
+    _, work_dir, _, log = trained
+    match = re.search(r'trainable ([\d,]+) / total ([\d,]+)', log)
+    assert match, log[-2000:]
+    trainable = int(match.group(1).replace(',', ''))
+    # prompts: shallow (1, 4, 32) + deep (1, 4, 32); head: 32 * 4 + 4
+    assert trainable == 4 * 32 * 2 + 32 * 4 + 4
+    assert osp.isfile(work_dir / 'iter_10.pth')
+    assert osp.isfile(work_dir / 'iter_20.pth')
+    first, last = state_dict(work_dir / 'iter_10.pth'), state_dict(
+        work_dir / 'iter_20.pth')
+    for key in first:
+        if key.startswith('backbone.') and '.prompt.' not in key:
+            assert torch.equal(first[key], last[key]), key
+    assert not torch.equal(first['backbone.prompt.deep_prompt'],
+                           last['backbone.prompt.deep_prompt'])
+    # the checkpoint holds optimizer state for trainable tensors only
+    from vpt_mm.utils.compat import mmengine_checkpoint_globals
+    with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
+        checkpoint = torch.load(work_dir / 'iter_20.pth')
+    assert len(checkpoint['optimizer']['state']) == 4
+
+
+def test_resume_continues_from_checkpoint(trained):
+    root, work_dir, options, _ = trained
+    resumed_dir = root / 'resumed'
+    options = [o.replace('max_iters=20', 'max_iters=30') for o in options]
+    log = run_tool('train.py', CONFIG, '--work-dir', str(resumed_dir),
+                   '--resume', str(work_dir / 'iter_20.pth'), *options,
+                   cwd=str(root))
+    assert 'resumed epoch: 0, iter: 20' in log
+    assert 'Iter(train) [30/30]' in log
+    assert not osp.exists(resumed_dir / 'iter_10.pth')
+    resumed = state_dict(resumed_dir / 'iter_30.pth')
+    before = state_dict(work_dir / 'iter_20.pth')
+    assert not torch.equal(resumed['backbone.prompt.shallow_prompt'],
+                           before['backbone.prompt.shallow_prompt'])
+
+
+def test_test_tool_reports_accuracy(trained):
+    root, work_dir, options, _ = trained
+    log = run_tool('test.py', CONFIG, str(work_dir / 'iter_20.pth'),
+                   '--work-dir', str(root / 'test'), '--out',
+                   str(root / 'preds.pkl'), *options, cwd=str(root))
+    match = re.search(r"'accuracy/top1': ([\d.]+)", log)
+    assert match, log[-2000:]
+    assert 0 <= float(match.group(1)) <= 100
+    assert osp.isfile(root / 'preds.pkl')
+
+
+def test_resume_with_missing_checkpoint_is_one_clear_error(tmp_path):
+    result = subprocess.run(
+        [sys.executable, osp.join(ROOT, 'tools', 'train.py'), CONFIG,
+         '--resume', str(tmp_path / 'nope.pth')],
+        cwd=str(tmp_path), capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert 'nope.pth' in result.stderr.strip().splitlines()[-1]
