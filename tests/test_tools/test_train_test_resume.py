@@ -104,3 +104,26 @@ def test_resume_with_missing_checkpoint_is_one_clear_error(tmp_path):
         cwd=str(tmp_path), capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert 'nope.pth' in result.stderr.strip().splitlines()[-1]
+
+
+def test_segmentation_config_trains_and_tests(tmp_path):
+    from vpt_mm.datasets.toy_ade20k import write_toy_ade20k
+    write_toy_ade20k(str(tmp_path / 'data'))
+    config = osp.join(ROOT, 'configs', 'smoke',
+                      'vpt-deep_vit-tiny_fcn_toy-ade20k.py')
+    options = ['--cfg-options'] + [
+        f'{loader}.dataset.data_root={tmp_path / "data"}'
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+    ]
+    log = run_tool('train.py', config, '--work-dir', str(tmp_path / 'work'),
+                   *options, cwd=str(tmp_path))
+    assert 'Iter(train) [20/20]' in log
+    first = state_dict(tmp_path / 'work' / 'iter_10.pth')
+    last = state_dict(tmp_path / 'work' / 'iter_20.pth')
+    for key in first:
+        if key.startswith('backbone.') and '.prompt.' not in key:
+            assert torch.equal(first[key], last[key]), key
+    log = run_tool('test.py', config, str(tmp_path / 'work' / 'iter_20.pth'),
+                   '--work-dir', str(tmp_path / 'test'), *options,
+                   cwd=str(tmp_path))
+    assert re.search(r"'mIoU': [\d.]+", log), log[-2000:]

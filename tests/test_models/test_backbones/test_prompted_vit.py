@@ -318,6 +318,10 @@ def test_pretrained_loading_and_errors(tmp_path, images):
             CheckpointMismatchError,
             match=r'prompt\.shallow_prompt.*\(1, 5, 32\).*\(1, 10, 32\)'):
         pretrained(path, prompt_cfg=dict(num_tokens=10))
+    # prompts are all or none: shallow only cannot feed a deep model
+    with pytest.raises(CheckpointMismatchError,
+                       match=r'missing.*prompt\.deep_prompt'):
+        pretrained(path, prompt_cfg=dict(num_tokens=5, deep=True))
 
     with pytest.raises(CheckpointMismatchError, match='head.'):
         PromptedViT(

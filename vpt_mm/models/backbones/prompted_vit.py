@@ -90,12 +90,16 @@ class PromptedViT(VisionTransformer):
         self._is_init = True
 
     def load_pretrained(self, state_dict: dict, source: str) -> None:
-        """Load backbone weights (and optionally prompts) strictly."""
+        """Load backbone weights strictly, and the prompts all or none: a
+        checkpoint without any ``prompt.*`` key leaves them at their
+        initialisation; one with some must have them all."""
+        has_prompts = any(key.startswith('prompt.') for key in state_dict)
         load_state_dict_strictly(
             self,
             state_dict,
             source,
-            may_be_missing=lambda key: key.startswith('prompt.'),
+            may_be_missing=lambda key: key.startswith('prompt.') and
+            not has_prompts,
             may_differ_in_shape=lambda key: key == 'pos_embed')
 
     # -- the prompt tokens' one entry and one exit ---------------------------

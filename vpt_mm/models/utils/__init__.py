@@ -1,8 +1,9 @@
 from .checkpoint import (CheckpointMismatchError, load_state_dict_strictly,
                          read_state_dict)
+from .converters import ConversionError
 from .prompt import PrefixPrompts, parse_prompt_cfg
 
 __all__ = [
     'PrefixPrompts', 'parse_prompt_cfg', 'CheckpointMismatchError',
-    'load_state_dict_strictly', 'read_state_dict'
+    'load_state_dict_strictly', 'read_state_dict', 'ConversionError'
 ]

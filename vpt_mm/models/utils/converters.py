@@ -640,6 +640,8 @@ def convert_pretrained(src: str,
     Returns:
         dict: The checkpoint's ``meta`` (str and int values only).
     """
+    # The prompt file is checked first: a bad one fails before the work.
+    prompt_tensors = None if prompts is None else load_vpt_prompts(prompts)
     container, content = read_weights_file(src)
     layout, weights, info = detect_layout(content, src)
     if layout == 'jax_npz':
@@ -677,9 +679,8 @@ def convert_pretrained(src: str,
             "build the backbone with final_norm=False, "
             "out_type='avg_featmap'",
             logger='current')
-    if prompts is not None:
-        meta.update(
-            merge_prompts(state_dict, load_vpt_prompts(prompts), prompts))
+    if prompt_tensors is not None:
+        meta.update(merge_prompts(state_dict, prompt_tensors, prompts))
         meta['prompts'] = str(prompts)
     folder = osp.dirname(osp.abspath(dst))
     os.makedirs(folder, exist_ok=True)
