@@ -56,7 +56,7 @@ def _greedy_nms(boxes: torch.Tensor, scores: torch.Tensor,
     if boxes.numel() == 0:
         return torch.empty((0, ), dtype=torch.int64, device=boxes.device)
     boxes = boxes.float()
-    order = scores.argsort(descending=True)
+    order = scores.argsort(descending=True, stable=True)  # as torchvision
     areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
     suppressed = torch.zeros(len(boxes), dtype=torch.bool)
     keep = []
@@ -245,10 +245,10 @@ def setup_cpu_distributed(cfg, launcher: str) -> bool:
         return False
     if not dist.is_initialized():
         dist.init_process_group(backend='gloo')
-    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
-    cfg.env_cfg.dist_cfg['backend'] = 'gloo'
+    cfg.merge_from_dict({'env_cfg.dist_cfg.backend': 'gloo'})
     wrapper = cfg.get('model_wrapper_cfg') or dict(
-        type='MMDistributedDataParallel')
+        type='MMDistributedDataParallel',
+        find_unused_parameters=cfg.get('find_unused_parameters', False))
     wrapper.setdefault('device_ids', None)
     wrapper.setdefault('broadcast_buffers', False)
     cfg.model_wrapper_cfg = wrapper
