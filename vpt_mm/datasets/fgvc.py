@@ -82,7 +82,7 @@ class FGVCDataset(BaseDataset):
             with open(split_file) as file:
                 entries = json.load(file)
             for path, label in entries.items():
-                if not isinstance(label, int) or \
+                if isinstance(label, bool) or not isinstance(label, int) or \
                         not 0 <= label < self.num_classes:
                     raise ValueError(
                         f'{split_file}: entry "{path}" has label {label!r} '

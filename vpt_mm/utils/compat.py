@@ -112,6 +112,9 @@ def register_torchvision_cpu_ops() -> bool:
     library.impl('nms', _greedy_nms, 'CPU')
     library.impl('qnms', _quantized_nms, 'QuantizedCPU')
     _TORCHVISION_CPU_LIBRARY = library
+    # torchvision.ops checks its own "library loaded" flag before each op.
+    import torchvision.extension
+    torchvision.extension._has_ops = lambda: True
     return True
 
 
@@ -149,6 +152,8 @@ def install_mmcv_ext_placeholder() -> bool:
 
     placeholder.__getattr__ = module_getattr
     sys.modules['mmcv._ext'] = placeholder
+    import mmcv
+    mmcv._ext = placeholder
     return True
 
 

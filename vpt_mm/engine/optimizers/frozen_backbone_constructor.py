@@ -45,12 +45,25 @@ class FrozenBackboneOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     def __init__(self,
                  optim_wrapper_cfg: dict,
                  paramwise_cfg: Optional[dict] = None) -> None:
+        self._check_paramwise_cfg(paramwise_cfg or {})
         super().__init__(optim_wrapper_cfg, paramwise_cfg)
-        unknown = sorted(set(self.paramwise_cfg) - set(PARAMWISE_KEYS))
+
+    @staticmethod
+    def _check_paramwise_cfg(paramwise_cfg: dict) -> None:
+        """Reject fields mmengine would silently ignore (before mmengine's
+        own checks, whose errors do not name the field)."""
+        if not isinstance(paramwise_cfg, dict):
+            raise TypeError('paramwise_cfg must be a dict, got '
+                            f'{type(paramwise_cfg).__name__}')
+        unknown = sorted(set(paramwise_cfg) - set(PARAMWISE_KEYS))
         if unknown:
             raise ValueError(f'paramwise_cfg: unknown field(s) {unknown}; '
                              f'allowed: {list(PARAMWISE_KEYS)}')
-        for key, fields in self.paramwise_cfg.get('custom_keys', {}).items():
+        custom_keys = paramwise_cfg.get('custom_keys', {})
+        if not isinstance(custom_keys, dict):
+            raise TypeError('paramwise_cfg.custom_keys must be a dict, got '
+                            f'{type(custom_keys).__name__}')
+        for key, fields in custom_keys.items():
             if not isinstance(fields, dict):
                 raise TypeError(f'paramwise_cfg.custom_keys["{key}"] must be '
                                 f'a dict, got {type(fields).__name__}')
