@@ -29,6 +29,9 @@ def main() -> None:
     cfg = load_config(args)
     cfg.load_from = args.checkpoint
     runner = build_runner(cfg)
+    # Strict: a checkpoint that does not fit the config (a missing key, a
+    # prompt of another length) is an error here, not a logged warning.
+    runner.load_checkpoint(args.checkpoint, strict=True)
     if args.out is not None:
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))

@@ -127,3 +127,15 @@ def test_segmentation_config_trains_and_tests(tmp_path):
                    '--work-dir', str(tmp_path / 'test'), *options,
                    cwd=str(tmp_path))
     assert re.search(r"'mIoU': [\d.]+", log), log[-2000:]
+
+
+def test_test_tool_rejects_a_checkpoint_of_another_prompt_length(trained):
+    root, work_dir, options, _ = trained
+    result = subprocess.run(
+        [sys.executable, osp.join(ROOT, 'tools', 'test.py'), CONFIG,
+         str(work_dir / 'iter_20.pth'), '--work-dir', str(root / 'bad'),
+         *options, 'model.backbone.prompt_cfg.num_tokens=6'],
+        cwd=str(root), capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert 'prompt.shallow_prompt' in result.stderr
+    assert 'torch.Size([1, 4, 32])' in result.stderr
