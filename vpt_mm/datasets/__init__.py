@@ -1,3 +1,4 @@
 from .fgvc import FGVC_SETS, FGVCDataset
+from .vtab import VTAB_TASKS, VTAB1kDataset
 
-__all__ = ['FGVCDataset', 'FGVC_SETS']
+__all__ = ['FGVCDataset', 'FGVC_SETS', 'VTAB1kDataset', 'VTAB_TASKS']

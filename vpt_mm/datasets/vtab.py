@@ -1,0 +1,125 @@
+"""VTAB-1k in the folder layout most PETL code uses."""
+import os.path as osp
+from typing import Dict, List, Optional, Tuple
+
+from mmengine.fileio import exists
+from mmpretrain.datasets import BaseDataset
+
+from vpt_mm.registry import register_dataset
+
+# task: (number of classes, group); order and counts as in the paper's Tab. 7
+VTAB_TASKS: Dict[str, Tuple[int, str]] = {
+    'cifar100': (100, 'natural'),
+    'caltech101': (102, 'natural'),
+    'dtd': (47, 'natural'),
+    'oxford_flowers102': (102, 'natural'),
+    'oxford_pet': (37, 'natural'),
+    'svhn': (10, 'natural'),
+    'sun397': (397, 'natural'),
+    'patch_camelyon': (2, 'specialized'),
+    'eurosat': (10, 'specialized'),
+    'resisc45': (45, 'specialized'),
+    'diabetic_retinopathy': (5, 'specialized'),
+    'clevr_count': (8, 'structured'),
+    'clevr_dist': (6, 'structured'),
+    'dmlab': (6, 'structured'),
+    'kitti': (4, 'structured'),
+    'dsprites_loc': (16, 'structured'),
+    'dsprites_ori': (16, 'structured'),
+    'smallnorb_azi': (18, 'structured'),
+    'smallnorb_ele': (9, 'structured'),
+}
+# other folder names users have for the same task
+VTAB_FOLDER_ALIASES: Dict[str, Tuple[str, ...]] = {
+    'cifar100': ('cifar', ),
+    'oxford_pet': ('oxford_iiit_pet', ),
+}
+VTAB_SPLITS = ('train800', 'val200', 'train800val200', 'test')
+
+
+def find_task_folder(data_root: str, task: str) -> str:
+    """The folder of ``task`` under ``data_root``, under its canonical name
+    or one of its aliases."""
+    for name in (task, ) + VTAB_FOLDER_ALIASES.get(task, ()):
+        folder = osp.join(data_root, name)
+        if osp.isdir(folder):
+            return folder
+    names = [task] + list(VTAB_FOLDER_ALIASES.get(task, ()))
+    raise FileNotFoundError(f'VTAB1kDataset({task}): none of the folders '
+                            f'{names} exists under {data_root}')
+
+
+@register_dataset
+class VTAB1kDataset(BaseDataset):
+    """One VTAB-1k task from ``<data_root>/<task>/<split>.txt``.
+
+    Each line of a split file is ``<image path> <label>``, the path relative
+    to the task folder. Both folder-name variants users have are accepted
+    (``cifar``/``cifar100``, ``oxford_iiit_pet``/``oxford_pet``).
+
+    At build time a missing split file, a malformed line, a missing image
+    or a label outside ``[0, num_classes)`` raises one error naming the file
+    and line. Decoding every image is left to
+    ``tools/misc/check_dataset.py`` (too slow for every start).
+
+    Args:
+        data_root (str): Folder holding the task folders.
+        task (str): Canonical task name, a key of :data:`VTAB_TASKS`.
+        split (str): ``train800``, ``val200``, ``train800val200`` or
+            ``test``.
+        num_classes (int, optional): Override the task's class count.
+        **kwargs: Other arguments of mmpretrain's ``BaseDataset``.
+    """
+
+    def __init__(self,
+                 data_root: str,
+                 task: str,
+                 split: str = 'train800',
+                 num_classes: Optional[int] = None,
+                 **kwargs) -> None:
+        if task not in VTAB_TASKS:
+            raise ValueError(f'VTAB1kDataset: unknown task "{task}"; choose '
+                             f'from {list(VTAB_TASKS)}')
+        if split not in VTAB_SPLITS:
+            raise ValueError(f'VTAB1kDataset: unknown split "{split}"; '
+                             f'choose from {list(VTAB_SPLITS)}')
+        self.task = task
+        self.split = split
+        self.num_classes = num_classes or VTAB_TASKS[task][0]
+        self.task_folder = find_task_folder(data_root, task)
+        classes = [str(index) for index in range(self.num_classes)]
+        super().__init__(
+            ann_file=osp.join(self.task_folder, f'{split}.txt'),
+            data_root=data_root,
+            classes=classes,
+            **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        split_file = self.ann_file
+        if not exists(split_file):
+            raise FileNotFoundError(
+                f'VTAB1kDataset({self.task}): split file {split_file} '
+                'does not exist')
+        data_list = []
+        with open(split_file) as file:
+            for line_number, line in enumerate(file, start=1):
+                if not line.strip():
+                    continue
+                where = f'{split_file}:{line_number}'
+                path, _, label = line.strip().rpartition(' ')
+                try:
+                    label = int(label)
+                except ValueError:
+                    label = None
+                if not path or label is None:
+                    raise ValueError(f'{where}: expected "<image path> '
+                                     f'<int label>", got {line.strip()!r}')
+                if not 0 <= label < self.num_classes:
+                    raise ValueError(f'{where}: label {label} outside '
+                                     f'[0, {self.num_classes})')
+                img_path = osp.join(self.task_folder, path)
+                if not exists(img_path):
+                    raise FileNotFoundError(
+                        f'{where}: image {img_path} does not exist')
+                data_list.append(dict(img_path=img_path, gt_label=label))
+        return data_list
