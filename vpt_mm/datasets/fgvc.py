@@ -92,5 +92,9 @@ class FGVCDataset(BaseDataset):
                     raise FileNotFoundError(
                         f'{split_file}: entry "{path}" points to missing '
                         f'image {img_path}')
-                data_list.append(dict(img_path=img_path, gt_label=label))
+                data_list.append(
+                    dict(
+                        img_path=img_path,
+                        gt_label=label,
+                        source=f'{split_file}: entry "{path}"'))
         return data_list

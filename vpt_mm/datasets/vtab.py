@@ -39,7 +39,8 @@ VTAB_SPLITS = ('train800', 'val200', 'train800val200', 'test')
 
 def find_task_folder(data_root: str, task: str) -> str:
     """The folder of ``task`` under ``data_root``, under its canonical name
-    or one of its aliases."""
+    or one of its aliases (the canonical name first: when both exist, the
+    alias folder is ignored)."""
     for name in (task, ) + VTAB_FOLDER_ALIASES.get(task, ()):
         folder = osp.join(data_root, name)
         if osp.isdir(folder):
@@ -54,7 +55,9 @@ class VTAB1kDataset(BaseDataset):
     """One VTAB-1k task from ``<data_root>/<task>/<split>.txt``.
 
     Each line of a split file is ``<image path> <label>``, the path relative
-    to the task folder. Both folder-name variants users have are accepted
+    to the task folder and separated from the label by the last whitespace
+    (paths may contain spaces); blank lines are skipped. Both folder-name
+    variants users have are accepted
     (``cifar``/``cifar100``, ``oxford_iiit_pet``/``oxford_pet``).
 
     At build time a missing split file, a malformed line, a missing image
@@ -64,7 +67,9 @@ class VTAB1kDataset(BaseDataset):
 
     Args:
         data_root (str): Folder holding the task folders.
-        task (str): Canonical task name, a key of :data:`VTAB_TASKS`.
+        task (str): Canonical task name, a key of :data:`VTAB_TASKS`, or
+            the folder name of a new task in the same layout (then
+            ``num_classes`` is required).
         split (str): ``train800``, ``val200``, ``train800val200`` or
             ``test``.
         num_classes (int, optional): Override the task's class count.
@@ -77,19 +82,27 @@ class VTAB1kDataset(BaseDataset):
                  split: str = 'train800',
                  num_classes: Optional[int] = None,
                  **kwargs) -> None:
-        if task not in VTAB_TASKS:
+        if task not in VTAB_TASKS and num_classes is None:
             raise ValueError(f'VTAB1kDataset: unknown task "{task}"; choose '
-                             f'from {list(VTAB_TASKS)}')
+                             f'from {list(VTAB_TASKS)}, or give num_classes '
+                             'for a task of your own in the same layout')
         if split not in VTAB_SPLITS:
             raise ValueError(f'VTAB1kDataset: unknown split "{split}"; '
                              f'choose from {list(VTAB_SPLITS)}')
         self.task = task
         self.split = split
-        self.num_classes = num_classes or VTAB_TASKS[task][0]
+        self.num_classes = VTAB_TASKS[task][0] if num_classes is None \
+            else num_classes
+        if isinstance(self.num_classes, bool) or \
+                not isinstance(self.num_classes, int) or self.num_classes < 1:
+            raise ValueError('VTAB1kDataset: num_classes must be a positive '
+                             f'int, got {self.num_classes!r}')
         self.task_folder = find_task_folder(data_root, task)
         classes = [str(index) for index in range(self.num_classes)]
+        # relative to data_root: BaseDataset joins data_root to it
         super().__init__(
-            ann_file=osp.join(self.task_folder, f'{split}.txt'),
+            ann_file=osp.join(
+                osp.basename(self.task_folder), f'{split}.txt'),
             data_root=data_root,
             classes=classes,
             **kwargs)
@@ -106,7 +119,8 @@ class VTAB1kDataset(BaseDataset):
                 if not line.strip():
                     continue
                 where = f'{split_file}:{line_number}'
-                path, _, label = line.strip().rpartition(' ')
+                fields = line.strip().rsplit(maxsplit=1)
+                path, label = fields if len(fields) == 2 else ('', '')
                 try:
                     label = int(label)
                 except ValueError:
@@ -121,5 +135,9 @@ class VTAB1kDataset(BaseDataset):
                 if not exists(img_path):
                     raise FileNotFoundError(
                         f'{where}: image {img_path} does not exist')
-                data_list.append(dict(img_path=img_path, gt_label=label))
+                data_list.append(
+                    dict(img_path=img_path, gt_label=label, source=where))
+        if not data_list:
+            raise ValueError(f'{split_file}: no "<image path> <int label>" '
+                             'line')
         return data_list
