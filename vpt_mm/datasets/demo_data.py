@@ -63,8 +63,9 @@ def load_opencv_digits(path: Optional[str] = None) -> tuple:
                                    DEBIAN_PACKAGES['digits'])
     sheet = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
     if sheet is None or sheet.shape != (1000, 2000):
+        shape = None if sheet is None else sheet.shape
         raise ValueError(f'{path}: expected a 1000 x 2000 grey image of '
-                         f'digits, got {None if sheet is None else sheet.shape}')
+                         f'digits, got {shape}')
     cells = sheet.reshape(50, 20, 100, 20).transpose(0, 2, 1, 3)
     images = cells.reshape(5000, 20, 20)
     labels = np.repeat(np.arange(10), 500)

@@ -1,12 +1,16 @@
 # The paper's optimisation for VPT, Linear, Mlp and Sidetune (Tab. 6):
 # SGD with momentum 0.9, lr = base_lr x batch / 256 (auto_scale_lr), 10
 # linear warm-up epochs, then cosine decay to the end of 100 epochs.
-# base_lr and weight_decay are the grid's to choose (lr: {50, 25, 10, 5,
-# 2.5, 1, 0.5, 0.25, 0.1, 0.05}, wd: {0.01, 0.001, 0.0001, 0}).
+# base_lr and weight_decay are one point of the grid below; the protocol's
+# grid search picks them per task.
 base_lr = 0.25
 weight_decay = 0.001
 max_epochs = 100
 warmup_epochs = 10
+# Tab. 6's grid for the SGD methods, read by the sweep tool
+sweep_grid = dict(
+    base_lr=[50., 25., 10., 5., 2.5, 1., 0.5, 0.25, 0.1, 0.05],
+    weight_decay=[0.01, 0.001, 0.0001, 0.])
 
 optim_wrapper = dict(
     type='OptimWrapper',

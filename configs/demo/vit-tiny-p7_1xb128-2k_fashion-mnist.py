@@ -1,0 +1,71 @@
+# The demo's pretraining: a tiny ViT (28 px, patch 7, width 128, depth 6)
+# trained from scratch on Fashion-MNIST (tools/misc/prepare_demo_data.py
+# unpacks Debian's dataset-fashion-mnist into data/demo/fashion-mnist).
+_base_ = '../_base_/default_runtime.py'
+
+model = dict(
+    type='ImageClassifier',
+    backbone=dict(
+        type='VisionTransformer',
+        arch=dict(
+            embed_dims=128, num_layers=6, num_heads=4,
+            feedforward_channels=512),
+        img_size=28,
+        patch_size=7,
+        in_channels=1,
+        out_type='cls_token'),
+    neck=None,
+    head=dict(
+        type='LinearClsHead',
+        num_classes=10,
+        in_channels=128,
+        loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1)))
+
+# Fashion-MNIST pixel mean / std
+data_preprocessor = dict(
+    num_classes=10, mean=[72.94], std=[90.02], to_rgb=False)
+train_pipeline = [
+    dict(type='RandomCrop', crop_size=28, padding=2),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackInputs'),
+]
+test_pipeline = [dict(type='PackInputs')]
+_dataset = dict(
+    type='FashionMNIST', data_prefix='data/demo/fashion-mnist',
+    download=False)
+train_dataloader = dict(
+    batch_size=128,
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(**_dataset, pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=500,
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        **_dataset, split='test', test_mode=True, pipeline=test_pipeline))
+val_evaluator = dict(type='Accuracy', topk=(1, ))
+test_dataloader = val_dataloader
+test_evaluator = val_evaluator
+
+max_iters = 2000
+optim_wrapper = dict(
+    optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05),
+    clip_grad=dict(max_norm=1.0))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
+         end=100),
+    dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=False, begin=100,
+         end=max_iters),
+]
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
+val_cfg = dict()
+test_cfg = dict()
+default_hooks = dict(
+    logger=dict(interval=100),
+    checkpoint=dict(by_epoch=False, interval=max_iters, max_keep_ckpts=1))
+log_processor = dict(by_epoch=False)
+randomness = dict(seed=0)

@@ -1,0 +1,7 @@
+# Linear on VTAB-1k Structured KITTI/distance: batch 2048 (Tab. 8).
+_base_ = [
+    '../_base_/methods/linear_vit-b16-in21k.py',
+    '../_base_/datasets/vtab1k_kitti_bs128.py',
+]
+model = dict(head=dict(num_classes=4))
+train_dataloader = dict(batch_size=2048)

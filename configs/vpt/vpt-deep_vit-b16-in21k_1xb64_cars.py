@@ -1,0 +1,10 @@
+# VPT-deep on FGVC Stanford Cars: p = 200 (Tab. 14), batch 64 (Tab. 8: p >=
+# 100).
+_base_ = [
+    '../_base_/methods/vpt-deep_vit-b16-in21k.py',
+    '../_base_/datasets/fgvc_cars_bs128.py',
+]
+model = dict(
+    backbone=dict(prompt_cfg=dict(num_tokens=200)),
+    head=dict(num_classes=196))
+train_dataloader = dict(batch_size=64)

@@ -1,0 +1,9 @@
+# VPT-shallow on VTAB-1k Natural Caltech101: p = 5 (Tab. 13), batch 128 (Tab.
+# 8: p < 100).
+_base_ = [
+    '../_base_/methods/vpt-shallow_vit-b16-in21k.py',
+    '../_base_/datasets/vtab1k_caltech101_bs128.py',
+]
+model = dict(
+    backbone=dict(prompt_cfg=dict(num_tokens=5)),
+    head=dict(num_classes=102))

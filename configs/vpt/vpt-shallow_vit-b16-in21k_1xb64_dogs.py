@@ -1,0 +1,10 @@
+# VPT-shallow on FGVC Stanford Dogs: p = 100 (Tab. 14), batch 64 (Tab. 8: p
+# >= 100).
+_base_ = [
+    '../_base_/methods/vpt-shallow_vit-b16-in21k.py',
+    '../_base_/datasets/fgvc_dogs_bs128.py',
+]
+model = dict(
+    backbone=dict(prompt_cfg=dict(num_tokens=100)),
+    head=dict(num_classes=120))
+train_dataloader = dict(batch_size=64)
