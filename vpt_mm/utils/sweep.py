@@ -1,0 +1,1217 @@
+"""The paper's tuning protocol as a sweep of ``tools/train.py`` runs.
+
+For one task config (Sec. 4.1 and Tab. 6 of the paper, as the official
+scripts do it):
+
+1. *tune*: every base lr x weight decay of the grid is trained on the
+   protocol's tuning train split (VTAB ``train800``, FGVC ``train``) and
+   scored on its val split (``val200`` / ``val``);
+2. the setting with the best mean val top-1 is selected (ties: the smaller
+   base lr, then the larger weight decay; see :func:`select_best`);
+3. *final*: that setting is re-run with several seeds on the final train
+   split (``train800val200`` / ``trainval``) and scored on ``test``; the
+   last epoch's test top-1 is reported as mean and std over the seeds.
+
+A run is one ``tools/train.py`` process (or ``tools/dist_train.sh``), whose
+settings are ``--cfg-options`` and whose work dir is
+``<sweep dir>/<task>/<phase>/lr<lr>_wd<wd>_seed<seed>``. Its score is the
+last ``accuracy/top1`` in its own mmengine logs
+(``<run dir>/<timestamp>/vis_data/scalars.json``). A run is finished when
+``sweep_result.json`` exists in its dir, written only after the process
+succeeded and its score was read; so finished runs are skipped and killed
+ones run again (resuming from their latest checkpoint).
+
+The config declares the protocol (dataset base), the task and the grid
+(schedule base)::
+
+    protocol = dict(tune=dict(train='train800', val='val200'),
+                    final=dict(train='train800val200', test='test'))
+    task_name = 'cifar100'
+    benchmark = 'vtab1k'   # or 'fgvc'
+    sweep_grid = dict(base_lr=[50., 25., ...], weight_decay=[0.01, ...])
+"""
+import argparse
+import csv
+import json
+import math
+import os
+import os.path as osp
+import re
+import shlex
+import struct
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import (Callable, Dict, Iterable, List, Mapping, Optional,
+                    Sequence, Tuple)
+
+from mmengine.config import Config, DictAction
+
+from vpt_mm.datasets.fgvc import FGVC_SETS
+from vpt_mm.datasets.vtab import VTAB_TASKS
+
+METRIC = 'accuracy/top1'
+RESULT_FILE = 'sweep_result.json'  # in a run dir: the run finished
+START_FILE = 'sweep_run.json'  # in a run dir: how the run was started
+LOG_FILE = 'sweep.log'  # in a run dir: the training process's output
+TASK_RESULTS = 'results.json'  # in a task dir
+GRID_PLOT = 'grid.png'  # in a task dir
+PHASES = ('tune', 'final')
+# the options the sweep sets itself; --cfg-options must not set them
+LR_KEY = 'optim_wrapper.optimizer.lr'
+WD_KEY = 'optim_wrapper.optimizer.weight_decay'
+SEED_KEY = 'randomness.seed'
+TRAIN_SPLIT_KEY = 'train_dataloader.dataset.split'
+VAL_SPLIT_KEY = 'val_dataloader.dataset.split'
+SWEPT_KEYS = (LR_KEY, WD_KEY, SEED_KEY, TRAIN_SPLIT_KEY, VAL_SPLIT_KEY)
+VAL_INTERVAL_KEY = 'train_cfg.val_interval'
+LOG_BY_EPOCH_KEY = 'default_hooks.logger.log_metric_by_epoch'
+TIE_TOLERANCE = 1e-6  # val top-1 (%) closer than this is a tie
+_TIMESTAMP = re.compile(r'\d{8}_\d{6}')
+PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
+
+# Column names of the paper's Tabs. 13 and 14.
+VTAB_TITLES = {
+    'cifar100': 'CIFAR-100',
+    'caltech101': 'Caltech101',
+    'dtd': 'DTD',
+    'oxford_flowers102': 'Flowers102',
+    'oxford_pet': 'Pets',
+    'svhn': 'SVHN',
+    'sun397': 'Sun397',
+    'patch_camelyon': 'Patch Camelyon',
+    'eurosat': 'EuroSAT',
+    'resisc45': 'Resisc45',
+    'diabetic_retinopathy': 'Retinopathy',
+    'clevr_count': 'Clevr/count',
+    'clevr_dist': 'Clevr/distance',
+    'dmlab': 'DMLab',
+    'kitti': 'KITTI/distance',
+    'dsprites_loc': 'dSprites/location',
+    'dsprites_ori': 'dSprites/orientation',
+    'smallnorb_azi': 'SmallNORB/azimuth',
+    'smallnorb_ele': 'SmallNORB/elevation',
+}
+FGVC_TITLES = {
+    'cub': 'CUB-200-2011',
+    'nabirds': 'NABirds',
+    'flowers': 'Oxford Flowers',
+    'dogs': 'Stanford Dogs',
+    'cars': 'Stanford Cars',
+}
+BENCHMARK_TASKS = {'vtab1k': VTAB_TASKS, 'fgvc': FGVC_SETS}
+
+
+class SweepError(RuntimeError):
+    """A problem with a config, a task dir or a run, worded for the user."""
+
+
+# -- the plan -----------------------------------------------------------------
+@dataclass
+class TaskSpec:
+    """One task config, read and checked, with the sweep's settings.
+
+    Attributes:
+        config (str): The config file, as given.
+        task (str): ``task_name`` of the config.
+        benchmark (str): ``benchmark`` of the config.
+        protocol (dict): ``protocol`` of the config.
+        lrs (list[float]): Base learning rates of the grid.
+        wds (list[float]): Weight decays of the grid.
+        tune_seeds (list[int]): Seeds of every grid point's tuning runs.
+        seeds (list[int]): Seeds of the final runs.
+        work_dir (str): The task's dir, ``<sweep dir>/<task>``.
+        cfg_options (list[str]): ``key=value`` strings passed to every run
+            before the sweep's own.
+        loop (str, optional): ``'epoch'`` or ``'iter'``.
+        max_progress (int, optional): ``max_epochs`` or ``max_iters``.
+        loop_options (list[str]): Options every run gets after
+            ``cfg_options``: ``train_cfg.val_interval=<max_progress>`` (the
+            only validation is the last one) and, for iteration-based
+            loops, ``default_hooks.logger.log_metric_by_epoch=False`` (so
+            that a validation's logged step is its iteration).
+        final_step (int, optional): The ``step`` the last validation is
+            logged with (``max_epochs`` or ``max_iters``); a score logged
+            at another step is not the last epoch's. ``None``: unchecked.
+    """
+
+    config: str
+    task: str
+    benchmark: str
+    protocol: dict
+    lrs: List[float]
+    wds: List[float]
+    tune_seeds: List[int]
+    seeds: List[int]
+    work_dir: str
+    cfg_options: List[str] = field(default_factory=list)
+    loop: Optional[str] = None
+    max_progress: Optional[int] = None
+    loop_options: List[str] = field(default_factory=list)
+    final_step: Optional[int] = None
+
+
+@dataclass
+class Run:
+    """One training run of the sweep.
+
+    Attributes:
+        phase (str): ``'tune'`` or ``'final'``.
+        base_lr (float): Base learning rate (before ``auto_scale_lr``).
+        weight_decay (float): Weight decay.
+        seed (int): ``randomness.seed``.
+        train_split (str): Split trained on.
+        eval_split (str): Split of the validation, whose last top-1 is the
+            run's score (val when tuning, test in the final phase).
+        work_dir (str): The run's ``--work-dir``.
+        cfg_options (list[str]): All ``--cfg-options`` of the run.
+    """
+
+    phase: str
+    base_lr: float
+    weight_decay: float
+    seed: int
+    train_split: str
+    eval_split: str
+    work_dir: str
+    cfg_options: List[str]
+
+    @property
+    def name(self) -> str:
+        return run_name(self.base_lr, self.weight_decay, self.seed)
+
+    @property
+    def label(self) -> str:
+        return f'{self.phase} {self.name}'
+
+
+def _num(value: float) -> str:
+    """A float for names and messages: ``50``, ``0.25``, ``1e-05``."""
+    return f'{float(value):.10g}'
+
+
+def run_name(base_lr: float, weight_decay: float, seed: int) -> str:
+    """``lr<base lr>_wd<weight decay>_seed<seed>``, e.g.
+    ``lr0.25_wd0.001_seed0``."""
+    return f'lr{_num(base_lr)}_wd{_num(weight_decay)}_seed{seed}'
+
+
+def parse_cfg_options(options: Sequence[str]) -> dict:
+    """``['a.b=1', 'c=[1,2]']`` parsed as ``--cfg-options`` parses them."""
+    if not options:
+        return {}
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args(['--cfg-options', *options]).cfg_options
+
+
+def _float_list(values: Iterable, what: str, where: str) -> List[float]:
+    try:
+        values = [float(value) for value in values]
+    except (TypeError, ValueError):
+        raise SweepError(f'{where}: {what} must be a list of numbers, got '
+                         f'{values!r}') from None
+    if not values:
+        raise SweepError(f'{where}: {what} is empty')
+    if len({_num(value) for value in values}) != len(values):
+        raise SweepError(f'{where}: {what} has repeated values: {values}')
+    return values
+
+
+def task_from_config(cfg: Config,
+                     config: str,
+                     work_dir: str,
+                     cfg_options: Sequence[str] = (),
+                     lrs: Optional[Sequence[float]] = None,
+                     wds: Optional[Sequence[float]] = None,
+                     seeds: Sequence[int] = (0, 1, 2, 3, 4),
+                     tune_seeds: Sequence[int] = (0, ),
+                     val_interval: bool = True) -> TaskSpec:
+    """Check a loaded config against the sweep's contract and plan it.
+
+    Args:
+        cfg (Config): The task config, ``cfg_options`` already merged.
+        config (str): Its file (passed to the runs as is).
+        work_dir (str): The sweep dir; the task's runs go to
+            ``<work_dir>/<task_name>``.
+        cfg_options (Sequence[str]): ``key=value`` strings for every run.
+        lrs (Sequence[float], optional): Base lrs; default
+            ``sweep_grid.base_lr`` of the config.
+        wds (Sequence[float], optional): Weight decays; default
+            ``sweep_grid.weight_decay`` of the config.
+        seeds (Sequence[int]): Seeds of the final runs.
+        tune_seeds (Sequence[int]): Seeds of each grid point.
+        val_interval (bool): Validate only at the end of each run.
+
+    Returns:
+        TaskSpec: The task.
+
+    Raises:
+        SweepError: A missing or malformed ``protocol``, ``task_name``,
+            ``benchmark`` or grid, or ``cfg_options`` setting a key the
+            sweep sets.
+    """
+    where = config
+    options = parse_cfg_options(cfg_options)
+    clash = [key for key in SWEPT_KEYS if key in options]
+    if clash:
+        raise SweepError(f'--cfg-options sets {clash}, which the sweep sets '
+                         'for each run; use --lrs/--wds/--seeds instead')
+
+    protocol = cfg.get('protocol')
+    shape = ("protocol = dict(tune=dict(train='train800', val='val200'), "
+             "final=dict(train='train800val200', test='test'))")
+    try:
+        protocol = dict(
+            tune=dict(train=str(protocol['tune']['train']),
+                      val=str(protocol['tune']['val'])),
+            final=dict(train=str(protocol['final']['train']),
+                       test=str(protocol['final']['test'])))
+    except (TypeError, KeyError):
+        raise SweepError(f'{where}: needs {shape} (its dataset base '
+                         f'declares it); got {protocol!r}') from None
+
+    task = cfg.get('task_name')
+    benchmark = cfg.get('benchmark')
+    if not isinstance(task, str) or not task or '/' in task:
+        raise SweepError(f'{where}: needs task_name, e.g. '
+                         f"task_name = 'cifar100'; got {task!r}")
+    if not isinstance(benchmark, str) or not benchmark:
+        raise SweepError(f"{where}: needs benchmark = 'vtab1k' or 'fgvc'; "
+                         f'got {benchmark!r}')
+    known = BENCHMARK_TASKS.get(benchmark)
+    if known is not None and task not in known:
+        raise SweepError(f'{where}: task_name {task!r} is not a '
+                         f'{benchmark} task; choose from {list(known)}')
+
+    grid = cfg.get('sweep_grid') or {}
+    if lrs is None:
+        if 'base_lr' not in grid:
+            raise SweepError(f'{where}: no sweep_grid.base_lr (its schedule '
+                             'base declares it); or pass --lrs')
+        lrs = grid['base_lr']
+    if wds is None:
+        if 'weight_decay' not in grid:
+            raise SweepError(f'{where}: no sweep_grid.weight_decay (its '
+                             'schedule base declares it); or pass --wds')
+        wds = grid['weight_decay']
+    lrs = _float_list(lrs, 'the base lr grid', where)
+    wds = _float_list(wds, 'the weight decay grid', where)
+    seeds, tune_seeds = [int(s) for s in seeds], [int(s) for s in tune_seeds]
+    for what, values in (('seeds', seeds), ('tune seeds', tune_seeds)):
+        if not values or len(set(values)) != len(values):
+            raise SweepError(f'{what}: need distinct seeds, got {values}')
+
+    loop, max_progress, final_step, loop_options = None, None, None, []
+    train_cfg = cfg.get('train_cfg') or {}
+    logger = (cfg.get('default_hooks') or {}).get('logger') or {}
+    by_epoch = logger.get('log_metric_by_epoch', True)
+    if 'max_epochs' in train_cfg:
+        loop, max_progress = 'epoch', int(train_cfg['max_epochs'])
+        # logged at its epoch, or (by iteration) at an unknown step
+        final_step = max_progress if by_epoch else None
+    elif 'max_iters' in train_cfg:
+        loop, max_progress = 'iter', int(train_cfg['max_iters'])
+        if logger and not by_epoch:
+            final_step = max_progress
+        elif logger and LOG_BY_EPOCH_KEY not in options:
+            # by epoch, an iteration-based loop logs every score at epoch 0
+            final_step = max_progress
+            loop_options.append(f'{LOG_BY_EPOCH_KEY}=False')
+    if val_interval and max_progress and VAL_INTERVAL_KEY not in options:
+        loop_options.insert(0, f'{VAL_INTERVAL_KEY}={max_progress}')
+    return TaskSpec(
+        config=config,
+        task=task,
+        benchmark=benchmark,
+        protocol=protocol,
+        lrs=lrs,
+        wds=wds,
+        tune_seeds=tune_seeds,
+        seeds=seeds,
+        work_dir=osp.join(work_dir, task),
+        cfg_options=list(cfg_options),
+        loop=loop,
+        max_progress=max_progress,
+        loop_options=loop_options,
+        final_step=final_step)
+
+
+def load_task(config: str, work_dir: str, cfg_options: Sequence[str] = (),
+              **kwargs) -> TaskSpec:
+    """Read ``config`` (with ``cfg_options``) and plan it; see
+    :func:`task_from_config` for the arguments."""
+    if not osp.isfile(config):
+        raise SweepError(f'config: no file at {config}')
+    cfg = Config.fromfile(config)
+    options = parse_cfg_options(cfg_options)
+    if options:
+        cfg.merge_from_dict(options)
+    return task_from_config(cfg, config, work_dir, cfg_options, **kwargs)
+
+
+def make_run(spec: TaskSpec, phase: str, base_lr: float, weight_decay: float,
+             seed: int) -> Run:
+    """The run of ``spec`` for one phase, setting and seed."""
+    if phase == 'tune':
+        train_split = spec.protocol['tune']['train']
+        eval_split = spec.protocol['tune']['val']
+    elif phase == 'final':
+        train_split = spec.protocol['final']['train']
+        eval_split = spec.protocol['final']['test']
+    else:
+        raise ValueError(f'phase must be one of {PHASES}, got {phase!r}')
+    options = list(spec.cfg_options) + [
+        f'{LR_KEY}={float(base_lr)!r}',
+        f'{WD_KEY}={float(weight_decay)!r}',
+        f'{SEED_KEY}={int(seed)}',
+        f'{TRAIN_SPLIT_KEY}={train_split}',
+        f'{VAL_SPLIT_KEY}={eval_split}',
+    ]
+    options += spec.loop_options
+    name = run_name(base_lr, weight_decay, seed)
+    return Run(phase, float(base_lr), float(weight_decay), int(seed),
+               train_split, eval_split,
+               osp.join(spec.work_dir, phase, name), options)
+
+
+def tune_runs(spec: TaskSpec) -> List[Run]:
+    """The grid's runs: base lr (outer) x weight decay x tune seed."""
+    return [
+        make_run(spec, 'tune', lr, wd, seed) for lr in spec.lrs
+        for wd in spec.wds for seed in spec.tune_seeds
+    ]
+
+
+def final_runs(spec: TaskSpec, base_lr: float,
+               weight_decay: float) -> List[Run]:
+    """The final runs of the chosen setting, one per seed."""
+    return [
+        make_run(spec, 'final', base_lr, weight_decay, seed)
+        for seed in spec.seeds
+    ]
+
+
+def train_command(spec: TaskSpec,
+                  run: Run,
+                  tools_dir: str,
+                  gpus: Optional[int] = None,
+                  resume: bool = False,
+                  python: Optional[str] = None) -> List[str]:
+    """The command line of one run.
+
+    Args:
+        spec (TaskSpec): The run's task.
+        run (Run): The run.
+        tools_dir (str): Folder of ``train.py`` and ``dist_train.sh``.
+        gpus (int, optional): Hand the run to
+            ``bash dist_train.sh CONFIG GPUS`` (torchrun); default one
+            ``python train.py`` process.
+        resume (bool): Pass ``--resume`` (continue from the latest
+            checkpoint in the run's work dir).
+        python (str, optional): Interpreter for ``train.py``; default the
+            current one.
+
+    Returns:
+        list[str]: The command.
+    """
+    if gpus:
+        command = ['bash', osp.join(tools_dir, 'dist_train.sh'), spec.config,
+                   str(int(gpus))]
+    else:
+        command = [python or sys.executable,
+                   osp.join(tools_dir, 'train.py'), spec.config]
+    command += ['--work-dir', run.work_dir]
+    if resume:
+        command.append('--resume')
+    return command + ['--cfg-options', *run.cfg_options]
+
+
+# -- run state and scores -----------------------------------------------------
+def _read_json(path: str) -> Optional[dict]:
+    try:
+        with open(path) as file:
+            data = json.load(file)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _write_json(path: str, data: dict) -> None:
+    """Write atomically: a killed sweep never leaves half a file."""
+    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
+    tmp = f'{path}.tmp{os.getpid()}'
+    with open(tmp, 'w') as file:
+        json.dump(data, file, indent=2)
+        file.write('\n')
+    os.replace(tmp, path)
+
+
+def read_result(run: Run) -> Optional[dict]:
+    """The run's ``sweep_result.json`` if it finished, else ``None``."""
+    result = _read_json(osp.join(run.work_dir, RESULT_FILE))
+    if result is None or not isinstance(result.get('top1'), (int, float)):
+        return None
+    return result
+
+
+def run_state(run: Run) -> str:
+    """``'done'`` (finished: has its result file), ``'partial'`` (its dir
+    exists but it did not finish: killed or failed; it runs again) or
+    ``'pending'`` (never started)."""
+    if read_result(run) is not None:
+        return 'done'
+    if osp.isdir(run.work_dir):
+        return 'partial'
+    return 'pending'
+
+
+def can_resume(run: Run) -> bool:
+    """Whether an unfinished run can continue from its checkpoint: it has
+    one and was started with the same options."""
+    started = _read_json(osp.join(run.work_dir, START_FILE))
+    return (osp.isfile(osp.join(run.work_dir, 'last_checkpoint'))
+            and started is not None
+            and started.get('cfg_options') == run.cfg_options)
+
+
+def read_scalars(path: str, metric: str = METRIC) -> List[Tuple[float, int]]:
+    """``(value, step)`` of every record of ``metric`` in an mmengine
+    scalar log (one JSON object per line), in order. Lines that do not
+    parse (the last one of a killed run) are skipped."""
+    records = []
+    with open(path) as file:
+        for line in file:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and isinstance(
+                    record.get(metric), (int, float)):
+                records.append(
+                    (float(record[metric]), int(record.get('step', -1))))
+    return records
+
+
+def _timestamps(work_dir: str) -> List[str]:
+    """The ``<timestamp>`` folders mmengine made in a work dir, oldest
+    first (one per start of the run)."""
+    if not osp.isdir(work_dir):
+        return []
+    return sorted(name for name in os.listdir(work_dir)
+                  if _TIMESTAMP.fullmatch(name)
+                  and osp.isdir(osp.join(work_dir, name)))
+
+
+def last_score(work_dir: str,
+               metric: str = METRIC,
+               stamps: Optional[Sequence[str]] = None) -> Optional[dict]:
+    """The last ``metric`` a run logged: from its newest
+    ``<timestamp>/vis_data/scalars.json`` (or the ``<timestamp>.json``
+    beside it) that has one.
+
+    Args:
+        work_dir (str): The run's work dir.
+        metric (str): The metric's key.
+        stamps (Sequence[str], optional): Look only in these
+            ``<timestamp>`` folders (e.g. the ones the latest attempt
+            made); default all.
+
+    Returns:
+        dict | None: ``value``, ``step`` (the epoch, or the iteration
+        under ``log_metric_by_epoch=False``; iteration-based loops log
+        epoch 0 otherwise) and ``file``; ``None`` if no log has it.
+    """
+    if stamps is None:
+        stamps = _timestamps(work_dir)
+    for stamp in sorted(stamps, reverse=True):
+        folder = osp.join(work_dir, stamp)
+        for path in (osp.join(folder, 'vis_data', 'scalars.json'),
+                     osp.join(folder, 'vis_data', f'{stamp}.json'),
+                     osp.join(folder, f'{stamp}.json')):
+            if osp.isfile(path):
+                records = read_scalars(path, metric)
+                if records:
+                    value, step = records[-1]
+                    return dict(value=value, step=step, file=path)
+    return None
+
+
+# -- selection and statistics -------------------------------------------------
+def grid_means(spec: TaskSpec, scores: Mapping[str, float]
+               ) -> Dict[Tuple[float, float], Optional[float]]:
+    """Mean val top-1 over the tune seeds of each grid point; ``None``
+    where a seed's run has no score.
+
+    Args:
+        spec (TaskSpec): The task.
+        scores (Mapping[str, float]): Val top-1 by run name.
+    """
+    means = {}
+    for lr in spec.lrs:
+        for wd in spec.wds:
+            values = [scores.get(run_name(lr, wd, seed))
+                      for seed in spec.tune_seeds]
+            means[(lr, wd)] = None if None in values else sum(values) / len(
+                values)
+    return means
+
+
+def select_best(means: Mapping[Tuple[float, float], Optional[float]],
+                tolerance: float = TIE_TOLERANCE) -> Tuple[float, float]:
+    """The grid point with the best mean val top-1.
+
+    Ties (within ``tolerance``; frequent on a 200-image val set, where one
+    image is 0.5%) go to the smaller base lr, further from the divergence
+    that the grid's large lrs reach, then to the larger weight decay, the
+    stronger regulariser.
+
+    Args:
+        means (Mapping): ``(base_lr, weight_decay) -> mean val top-1`` or
+            ``None`` (not scored; ignored). NaN counts as not scored.
+        tolerance (float): Scores this close are a tie.
+
+    Returns:
+        tuple[float, float]: ``(base_lr, weight_decay)``.
+    """
+    scored = {key: value for key, value in means.items()
+              if value is not None and not math.isnan(value)}
+    if not scored:
+        raise SweepError('no grid point has a score to select from')
+    top = max(scored.values())
+    ties = [key for key, value in scored.items() if value >= top - tolerance]
+    return min(ties, key=lambda key: (key[0], -key[1]))
+
+
+def mean_std(values: Sequence[float]) -> Tuple[float, float]:
+    """Mean and sample standard deviation (``n - 1``; 0 for one value)."""
+    values = [float(value) for value in values]
+    if not values:
+        raise ValueError('mean_std of no values')
+    mean = sum(values) / len(values)
+    if len(values) == 1:
+        return mean, 0.0
+    var = sum((value - mean)**2 for value in values) / (len(values) - 1)
+    return mean, math.sqrt(var)
+
+
+# -- results of a task --------------------------------------------------------
+def _run_record(spec: TaskSpec, run: Run, result: Optional[dict]) -> dict:
+    return dict(
+        name=run.name,
+        base_lr=run.base_lr,
+        weight_decay=run.weight_decay,
+        seed=run.seed,
+        train_split=run.train_split,
+        eval_split=run.eval_split,
+        top1=None if result is None else result['top1'],
+        work_dir=osp.relpath(run.work_dir, spec.work_dir))
+
+
+def task_results(spec: TaskSpec,
+                 tune: Sequence[Tuple[Run, Optional[dict]]],
+                 best: Optional[Tuple[float, float]] = None,
+                 final: Sequence[Tuple[Run, Optional[dict]]] = (),
+                 metric: str = METRIC) -> dict:
+    """The content of ``<task dir>/results.json``.
+
+    Args:
+        spec (TaskSpec): The task.
+        tune: ``(run, result or None)`` of the grid's runs.
+        best: The selected ``(base_lr, weight_decay)``, once selected.
+        final: ``(run, result or None)`` of the final runs.
+        metric (str): The metric read from the logs.
+    """
+    scores = {run.name: result['top1'] for run, result in tune if result}
+    means = grid_means(spec, scores)
+    final_scores = [result['top1'] for _, result in final if result]
+    complete = best is not None and len(final) == len(spec.seeds) and len(
+        final_scores) == len(spec.seeds)
+    results = dict(
+        task=spec.task,
+        benchmark=spec.benchmark,
+        config=spec.config,
+        metric=metric,
+        protocol=spec.protocol,
+        cfg_options=spec.cfg_options,
+        status='complete' if complete else
+        ('final' if best is not None else 'tune'),
+        tune=dict(
+            train_split=spec.protocol['tune']['train'],
+            val_split=spec.protocol['tune']['val'],
+            seeds=spec.tune_seeds,
+            base_lr=spec.lrs,
+            weight_decay=spec.wds,
+            # val_top1[i][j]: base_lr[i], weight_decay[j]; mean over seeds
+            val_top1=[[means[(lr, wd)] for wd in spec.wds]
+                      for lr in spec.lrs],
+            runs=[_run_record(spec, run, result) for run, result in tune]),
+        best=None if best is None else dict(
+            base_lr=best[0], weight_decay=best[1], val_top1=means[best],
+            tie_rule='best mean val top-1; ties: smaller base lr, then '
+            'larger weight decay'),
+        final=dict(
+            train_split=spec.protocol['final']['train'],
+            test_split=spec.protocol['final']['test'],
+            seeds=spec.seeds,
+            runs=[_run_record(spec, run, result) for run, result in final],
+            test_top1_mean=None,
+            test_top1_std=None))
+    if complete:
+        mean, std = mean_std(final_scores)
+        results['final'].update(test_top1_mean=mean, test_top1_std=std)
+    return results
+
+
+def check_task_dir(spec: TaskSpec) -> None:
+    """Refuse a task dir that holds another config's sweep (two configs
+    with the same ``task_name`` in one sweep dir)."""
+    results = _read_json(osp.join(spec.work_dir, TASK_RESULTS))
+    if results is None:
+        return
+    theirs = osp.basename(str(results.get('config', '')))
+    if theirs and theirs != osp.basename(spec.config):
+        raise SweepError(
+            f'{spec.work_dir} holds the sweep of {theirs}, not of '
+            f'{osp.basename(spec.config)}; give this config another '
+            '--work-dir (one sweep dir per method)')
+
+
+# -- the heat map -------------------------------------------------------------
+def plot_grid(lrs: Sequence[float],
+              wds: Sequence[float],
+              values: Sequence[Sequence[Optional[float]]],
+              path: str,
+              best: Optional[Tuple[float, float]] = None,
+              title: str = '') -> str:
+    """Write the lr x wd grid's val top-1 as a heat map (cf. the paper's
+    Fig. 17), with matplotlib's Agg canvas (no display needed, the global
+    backend untouched).
+
+    Args:
+        lrs (Sequence[float]): Base lrs, one row each.
+        wds (Sequence[float]): Weight decays, one column each.
+        values: ``values[i][j]`` for ``lrs[i]``, ``wds[j]``; ``None`` for a
+            missing point (grey, ``-``).
+        path (str): Output ``.png``.
+        best (tuple, optional): ``(base_lr, weight_decay)`` to outline.
+        title (str): Figure title.
+
+    Returns:
+        str: ``path``.
+    """
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    grid = np.array([[np.nan if value is None else float(value)
+                      for value in row] for row in values], dtype=float)
+    figure = Figure(figsize=(2.2 + 1.0 * len(wds), 1.6 + 0.45 * len(lrs)))
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot(1, 1, 1)
+    try:
+        from matplotlib import colormaps
+        cmap = colormaps['viridis']
+    except ImportError:  # matplotlib < 3.5
+        from matplotlib import cm
+        cmap = cm.get_cmap('viridis')
+    image = axes.imshow(np.ma.masked_invalid(grid),
+                        cmap=cmap.with_extremes(bad='0.85'), aspect='auto')
+    finite = grid[np.isfinite(grid)]
+    middle = (finite.min() + finite.max()) / 2 if finite.size else 0.
+    for i in range(len(lrs)):
+        for j in range(len(wds)):
+            value = grid[i, j]
+            text = '-' if np.isnan(value) else f'{value:.1f}'
+            colour = 'black' if np.isnan(value) or value > middle else 'white'
+            axes.text(j, i, text, ha='center', va='center', color=colour,
+                      fontsize=8)
+    if best is not None and best[0] in lrs and best[1] in wds:
+        i, j = list(lrs).index(best[0]), list(wds).index(best[1])
+        from matplotlib.patches import Rectangle
+        axes.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False,
+                                 edgecolor='red', linewidth=2))
+    axes.set_xticks(range(len(wds)))
+    axes.set_xticklabels([_num(wd) for wd in wds])
+    axes.set_yticks(range(len(lrs)))
+    axes.set_yticklabels([_num(lr) for lr in lrs])
+    axes.set_xlabel('weight decay')
+    axes.set_ylabel('base lr')
+    if title:
+        axes.set_title(title, fontsize=9)
+    if finite.size:
+        figure.colorbar(image, ax=axes, label='val top-1 (%)')
+    figure.tight_layout()
+    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
+    figure.savefig(path, dpi=100)
+    return path
+
+
+def png_size(path: str) -> Tuple[int, int]:
+    """``(width, height)`` of a PNG file; ``ValueError`` if it is none."""
+    with open(path, 'rb') as file:
+        head = file.read(24)
+    if len(head) < 24 or head[:8] != PNG_SIGNATURE or head[12:16] != b'IHDR':
+        raise ValueError(f'{path} is not a PNG file')
+    return struct.unpack('>II', head[16:24])
+
+
+# -- running a sweep ----------------------------------------------------------
+@dataclass
+class Launcher:
+    """Starts runs as processes and records their output.
+
+    Attributes:
+        tools_dir (str): Folder of ``train.py`` and ``dist_train.sh``.
+        gpus (int, optional): GPUs per run through ``dist_train.sh``.
+        resume (bool): Continue a killed run from its latest checkpoint.
+        verbose (bool): Echo the runs' output (always written to
+            ``<run dir>/sweep.log``).
+    """
+
+    tools_dir: str
+    gpus: Optional[int] = None
+    resume: bool = True
+    verbose: bool = False
+
+    def command(self, spec: TaskSpec, run: Run) -> List[str]:
+        return train_command(spec, run, self.tools_dir, self.gpus,
+                             self.resume and can_resume(run))
+
+    def __call__(self, command: List[str], run: Run) -> int:
+        """Run ``command`` and return its exit status."""
+        env = dict(os.environ)
+        # the interpreter dist_train.sh starts torchrun with
+        env.setdefault('PYTHON', sys.executable)
+        with open(osp.join(run.work_dir, LOG_FILE), 'a') as log:
+            log.write(f'$ {shlex.join(command)}\n')
+            log.flush()
+            process = subprocess.Popen(
+                command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                text=True, env=env)
+            try:
+                for line in process.stdout:
+                    log.write(line)
+                    if self.verbose:
+                        sys.stdout.write(line)
+                        sys.stdout.flush()
+                return process.wait()
+            except BaseException:
+                process.terminate()
+                process.wait()
+                raise
+
+
+def _tail(path: str, lines: int = 25) -> str:
+    try:
+        with open(path, errors='replace') as file:
+            return ''.join(file.readlines()[-lines:])
+    except OSError:
+        return ''
+
+
+@dataclass
+class SweepStats:
+    """What a sweep did, for its last line and exit status."""
+
+    trained: int = 0
+    skipped: int = 0
+    failed: List[str] = field(default_factory=list)
+    complete: List[str] = field(default_factory=list)
+
+
+class _Stop(Exception):
+    """A run failed and the sweep does not keep going."""
+
+
+class TaskSweep:
+    """Runs the protocol of one task; see :func:`run_sweep`."""
+
+    def __init__(self, spec: TaskSpec, launcher: Launcher,
+                 execute: Callable[[List[str], Run], int], stats: SweepStats,
+                 dry_run: bool, keep_going: bool, keep_checkpoints: str,
+                 metric: str, log: Callable[[str], None]) -> None:
+        self.spec = spec
+        self.launcher = launcher
+        self.execute = execute
+        self.stats = stats
+        self.dry_run = dry_run
+        self.keep_going = keep_going
+        self.keep_checkpoints = keep_checkpoints
+        self.metric = metric
+        self.log = log
+        self.total = (len(spec.lrs) * len(spec.wds) * len(spec.tune_seeds) +
+                      len(spec.seeds))
+        self.index = 0
+
+    def _train(self, run: Run, command: List[str]) -> Optional[dict]:
+        """Run ``command``; the score of its last validation, ``None`` if
+        it logged none; ``SweepError`` if it failed."""
+        os.makedirs(run.work_dir, exist_ok=True)
+        _write_json(osp.join(run.work_dir, START_FILE),
+                    dict(command=command, cfg_options=run.cfg_options,
+                         started=time.strftime('%Y-%m-%d %H:%M:%S')))
+        stamps = _timestamps(run.work_dir)
+        status = self.execute(command, run)
+        if status != 0:
+            raise SweepError(f'exit status {status}')
+        new = [stamp for stamp in _timestamps(run.work_dir)
+               if stamp not in stamps]
+        score = last_score(run.work_dir, self.metric, new)
+        if score is None:
+            return None
+        expected = self.spec.final_step
+        if expected is not None and score['step'] != expected:
+            raise SweepError(
+                f'the last {self.metric} is from '
+                f'{self.spec.loop} {score["step"]}, not the last '
+                f'{self.spec.loop} {expected} ({score["file"]})')
+        return score
+
+    def _clean(self, run: Run) -> None:
+        if self.keep_checkpoints == 'all' or (
+                self.keep_checkpoints == 'final' and run.phase == 'final'):
+            return
+        for name in os.listdir(run.work_dir):
+            if name.endswith('.pth') or name == 'last_checkpoint':
+                os.remove(osp.join(run.work_dir, name))
+
+    def do_run(self, run: Run) -> Optional[dict]:
+        """Skip, show or train one run; its result, or ``None``."""
+        self.index += 1
+        head = f'[{self.index}/{self.total}] {self.spec.task} {run.label}'
+        state = run_state(run)
+        if state == 'done':
+            result = read_result(run)
+            self.stats.skipped += 1
+            note = ''
+            if result.get('cfg_options') != run.cfg_options:
+                note = (' (warning: it ran with other --cfg-options; delete '
+                        f'{run.work_dir} to run it again)')
+            self.log(f'{head}: skipped, finished: {run.eval_split} top-1 '
+                     f'{result["top1"]:.2f}{note}')
+            return result
+        command = self.launcher.command(self.spec, run)
+        resumes = '--resume' in command
+        if self.dry_run:
+            what = {'pending': 'to run',
+                    'partial': 'unfinished, to run again' + (
+                        ', resuming' if resumes else '')}[state]
+            self.log(f'{head}: {what} (train {run.train_split}, score '
+                     f'{run.eval_split})\n    {shlex.join(command)}')
+            return None
+        self.log(f'{head}: training on {run.train_split}, scoring on '
+                 f'{run.eval_split}' + (' (resuming)' if resumes else ''))
+        start = time.time()
+        try:
+            score = self._train(run, command)
+            if score is None and resumes:
+                # killed between its last checkpoint and its last
+                # validation: resuming trains nothing and validates nothing
+                self.log(f'{head}: no final score after resuming; training '
+                         'it again from the start')
+                command = [arg for arg in command if arg != '--resume']
+                score = self._train(run, command)
+            if score is None:
+                raise SweepError(
+                    f'finished but no {self.metric} in its logs under '
+                    f'{run.work_dir}/<timestamp>/vis_data/scalars.json '
+                    '(does the config validate, with this metric?)')
+        except SweepError as error:
+            seconds = time.time() - start
+            self.stats.failed.append(f'{self.spec.task} {run.label}')
+            tail = _tail(osp.join(run.work_dir, LOG_FILE))
+            self.log(f'{head}: FAILED after {seconds:.0f} s: {error}\n'
+                     f'  log: {osp.join(run.work_dir, LOG_FILE)}\n' +
+                     ''.join(f'  | {line}\n'
+                             for line in tail.splitlines()))
+            if not self.keep_going:
+                raise _Stop() from None
+            return None
+        seconds = time.time() - start
+        result = dict(
+            task=self.spec.task, phase=run.phase, name=run.name,
+            base_lr=run.base_lr, weight_decay=run.weight_decay,
+            seed=run.seed, train_split=run.train_split,
+            eval_split=run.eval_split, metric=self.metric,
+            top1=score['value'], step=score['step'],
+            log=osp.relpath(score['file'], run.work_dir),
+            command=command, cfg_options=run.cfg_options,
+            seconds=round(seconds, 1),
+            finished=time.strftime('%Y-%m-%d %H:%M:%S'))
+        _write_json(osp.join(run.work_dir, RESULT_FILE), result)
+        self._clean(run)
+        self.stats.trained += 1
+        self.log(f'{head}: done in {seconds:.0f} s, {run.eval_split} top-1 '
+                 f'{score["value"]:.2f}')
+        return result
+
+    def _save(self, tune, best=None, final=()) -> dict:
+        """Write ``results.json`` and the heat map (unless a dry run)."""
+        spec = self.spec
+        results = task_results(spec, tune, best, final, self.metric)
+        if self.dry_run:
+            return results
+        _write_json(osp.join(spec.work_dir, TASK_RESULTS), results)
+        if not final and any(result for _, result in tune):
+            plot_grid(spec.lrs, spec.wds, results['tune']['val_top1'],
+                      osp.join(spec.work_dir, GRID_PLOT), best,
+                      f'{spec.task}: {spec.protocol["tune"]["val"]} top-1 '
+                      f'(%), trained on {spec.protocol["tune"]["train"]}')
+        return results
+
+    def __call__(self) -> None:
+        spec = self.spec
+        check_task_dir(spec)
+        split = spec.protocol
+        self.log(f'== {spec.task} ({spec.benchmark}, {spec.config}) -> '
+                 f'{spec.work_dir}\n   tune: {len(spec.lrs)} lr x '
+                 f'{len(spec.wds)} wd x {len(spec.tune_seeds)} seed(s), '
+                 f'{split["tune"]["train"]} -> {split["tune"]["val"]}; '
+                 f'final: {len(spec.seeds)} seed(s), '
+                 f'{split["final"]["train"]} -> {split["final"]["test"]}')
+        tune = [(run, self.do_run(run)) for run in tune_runs(spec)]
+        missing = [run for run, result in tune if result is None]
+        if missing:
+            if self.dry_run:
+                self.log(f'   then: the best of the grid, re-run with seeds '
+                         f'{spec.seeds} on {split["final"]["train"]}, '
+                         f'scored on {split["final"]["test"]}')
+            else:
+                self._save(tune)
+                self.log(f'{spec.task}: {len(missing)} grid run(s) failed; '
+                         'no selection, final runs skipped')
+            return
+        scores = {run.name: result['top1'] for run, result in tune}
+        best = select_best(grid_means(spec, scores))
+        results = self._save(tune, best)
+        self.log(f'{spec.task}: best base lr {_num(best[0])}, weight decay '
+                 f'{_num(best[1])} (val top-1 '
+                 f'{results["best"]["val_top1"]:.2f})')
+        final = [(run, self.do_run(run))
+                 for run in final_runs(spec, *best)]
+        results = self._save(tune, best, final)
+        if results['status'] == 'complete':
+            summary = results['final']
+            self.stats.complete.append(spec.task)
+            self.log(f'{spec.task}: {split["final"]["test"]} top-1 '
+                     f'{summary["test_top1_mean"]:.2f} +- '
+                     f'{summary["test_top1_std"]:.2f} over '
+                     f'{len(spec.seeds)} seed(s) -> '
+                     f'{osp.join(spec.work_dir, TASK_RESULTS)}')
+
+
+def run_sweep(specs: Sequence[TaskSpec],
+              launcher: Launcher,
+              dry_run: bool = False,
+              keep_going: bool = False,
+              keep_checkpoints: str = 'final',
+              metric: str = METRIC,
+              execute: Optional[Callable[[List[str], Run], int]] = None,
+              log: Callable[[str], None] = print) -> SweepStats:
+    """Run (or with ``dry_run`` show) the protocol of each task.
+
+    Args:
+        specs (Sequence[TaskSpec]): The tasks, in order.
+        launcher (Launcher): Builds the commands (and runs them unless
+            ``execute`` is given).
+        dry_run (bool): Print the plan and commands; write nothing.
+        keep_going (bool): After a failed run, go on with the others (a
+            task whose grid has a failed run is not selected from);
+            otherwise stop at the first failure.
+        keep_checkpoints (str): ``'all'``, ``'final'`` (delete the
+            checkpoints of tuning runs once scored) or ``'none'``.
+        metric (str): The validation metric to read.
+        execute (callable, optional): ``(command, run) -> exit status``;
+            default ``launcher``.
+        log (callable): Where progress lines go.
+
+    Returns:
+        SweepStats: Runs trained, skipped and failed.
+
+    Raises:
+        SweepError: Two specs of one task, or a task dir holding another
+            config's sweep.
+    """
+    if keep_checkpoints not in ('all', 'final', 'none'):
+        raise ValueError(f'keep_checkpoints: {keep_checkpoints!r}')
+    names = [spec.task for spec in specs]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise SweepError(f'task(s) {twice} given by more than one config; '
+                         'sweep each method into its own --work-dir')
+    stats = SweepStats()
+    execute = execute or launcher
+    for spec in specs:
+        try:
+            TaskSweep(spec, launcher, execute, stats, dry_run, keep_going,
+                      keep_checkpoints, metric, log)()
+        except _Stop:
+            break
+    return stats
+
+
+# -- aggregation --------------------------------------------------------------
+def load_sweep(work_dir: str) -> Dict[Tuple[str, str], dict]:
+    """The finished tasks of a sweep dir: ``(benchmark, task) -> results``
+    from ``<work_dir>/*/results.json`` whose final phase is complete."""
+    found = {}
+    if not osp.isdir(work_dir):
+        raise SweepError(f'--aggregate: no folder {work_dir}')
+    for name in sorted(os.listdir(work_dir)):
+        results = _read_json(osp.join(work_dir, name, TASK_RESULTS))
+        final = (results or {}).get('final') or {}
+        if not isinstance(final.get('test_top1_mean'), (int, float)):
+            continue
+        found[(results.get('benchmark'), results.get('task'))] = results
+    return found
+
+
+def _groups(benchmark: str, tasks: Sequence[str]) -> List[Tuple[str, list]]:
+    """``(group title, its tasks in table order)`` of a benchmark."""
+    if benchmark == 'vtab1k':
+        return [(group.capitalize(), [
+            task for task, (_, task_group) in VTAB_TASKS.items()
+            if task_group == group
+        ]) for group in ('natural', 'specialized', 'structured')]
+    if benchmark == 'fgvc':
+        return [('FGVC', list(FGVC_SETS))]
+    return [(benchmark, sorted(tasks))]
+
+
+def _title(benchmark: str, task: str) -> str:
+    return {'vtab1k': VTAB_TITLES, 'fgvc': FGVC_TITLES}.get(
+        benchmark, {}).get(task, task)
+
+
+def summary_table(methods: Sequence[Tuple[str, Mapping]],
+                  benchmark: str) -> Tuple[List[str], List[List]]:
+    """One benchmark's table: header and rows of cells.
+
+    Each row is the method name, then per group its tasks' mean test
+    top-1 (``None``: missing) and the group's mean over its present tasks
+    as ``(mean or None, number present, group size)``.
+    """
+    others = sorted({task for _, found in methods
+                     for bench, task in found if bench == benchmark})
+    header, rows = ['Method'], []
+    groups = _groups(benchmark, others)
+    for title, tasks in groups:
+        header += [_title(benchmark, task) for task in tasks]
+        header.append(f'{title} mean')
+    for name, found in methods:
+        row = [name]
+        for _, tasks in groups:
+            values = [(found.get((benchmark, task)) or {}).get('final', {})
+                      .get('test_top1_mean') for task in tasks]
+            present = [value for value in values if value is not None]
+            row += values
+            row.append((sum(present) / len(present) if present else None,
+                        len(present), len(tasks)))
+        rows.append(row)
+    return header, rows
+
+
+def _benchmarks(methods: Sequence[Tuple[str, Mapping]]) -> List[str]:
+    present = {bench for _, found in methods for bench, _ in found}
+    return [bench for bench in ('vtab1k', 'fgvc') if bench in present] + \
+        sorted(present - {'vtab1k', 'fgvc'})
+
+
+_BENCHMARK_TITLES = {
+    'vtab1k': 'VTAB-1k (cf. Tab. 13)',
+    'fgvc': 'FGVC (cf. Tab. 14)',
+}
+
+
+def summary_markdown(methods: Sequence[Tuple[str, Mapping]]) -> str:
+    """The paper's per-task tables (Tabs. 13 and 14) as markdown."""
+    lines = ['# Sweep summary', '']
+    benchmarks = _benchmarks(methods)
+    if not benchmarks:
+        lines.append('No task has finished its final runs yet.')
+    partial = False
+    seeds = sorted({len(results['final'].get('seeds') or ())
+                    for _, found in methods for results in found.values()})
+    for benchmark in benchmarks:
+        header, rows = summary_table(methods, benchmark)
+        lines += [f'## {_BENCHMARK_TITLES.get(benchmark, benchmark)}', '',
+                  '| ' + ' | '.join(header) + ' |',
+                  '|' + '|'.join([' --- '] + [' ---: '] *
+                                 (len(header) - 1)) + '|']
+        for row in rows:
+            cells = [row[0]]
+            for cell in row[1:]:
+                if isinstance(cell, tuple):
+                    mean, present, size = cell
+                    if mean is None:
+                        cells.append('-')
+                    else:
+                        star = '*' if present < size else ''
+                        partial = partial or bool(star)
+                        cells.append(f'{mean:.2f}{star}')
+                else:
+                    cells.append('-' if cell is None else f'{cell:.1f}')
+            lines.append('| ' + ' | '.join(cells) + ' |')
+        lines.append('')
+    seed_text = ' or '.join(str(n) for n in seeds) if seeds else '5'
+    lines += [
+        'Test top-1 accuracy (%) of the last epoch, mean over the '
+        f'{seed_text} seeds of the final runs (train800val200 or train+val, '
+        'scored on test) with the base lr and weight decay chosen on the '
+        'val split. `-`: the task has no finished sweep. Group means '
+        'average only the tasks present in the row' +
+        ('; `*` marks a mean over part of the group.' if partial else '.'),
+        ''
+    ]
+    return '\n'.join(lines)
+
+
+def summary_csv_rows(methods: Sequence[Tuple[str, Mapping]]) -> List[list]:
+    """The tables as one CSV: a header row, then one row per method;
+    per-task means, each group's mean and its number of present tasks
+    (``<group>_n``); empty cells for missing tasks."""
+    header, rows = ['method'], [[name] for name, _ in methods]
+    benchmarks = ['vtab1k', 'fgvc'] + [
+        bench for bench in _benchmarks(methods)
+        if bench not in ('vtab1k', 'fgvc')]
+    for benchmark in benchmarks:
+        _, table = summary_table(methods, benchmark)
+        others = sorted({task for _, found in methods
+                         for bench, task in found if bench == benchmark})
+        for title, tasks in _groups(benchmark, others):
+            header += list(tasks) + [f'{title.lower()}_mean',
+                                     f'{title.lower()}_n']
+        for out, row in zip(rows, table):
+            for cell in row[1:]:
+                if isinstance(cell, tuple):
+                    mean, present, _ = cell
+                    out += ['' if mean is None else round(mean, 4), present]
+                else:
+                    out.append('' if cell is None else round(cell, 4))
+    return [header] + rows
+
+
+def write_summary(methods: Sequence[Tuple[str, str]],
+                  out_dir: str) -> Tuple[str, str]:
+    """Aggregate sweep dirs into ``<out_dir>/summary.md`` and
+    ``summary.csv``.
+
+    Args:
+        methods (Sequence[tuple[str, str]]): ``(row label, sweep dir)``,
+            one table row each.
+        out_dir (str): Where the two files go.
+
+    Returns:
+        tuple[str, str]: The markdown and CSV paths.
+    """
+    found = [(name, load_sweep(work_dir)) for name, work_dir in methods]
+    os.makedirs(out_dir, exist_ok=True)
+    md_path = osp.join(out_dir, 'summary.md')
+    csv_path = osp.join(out_dir, 'summary.csv')
+    with open(md_path, 'w') as file:
+        file.write(summary_markdown(found))
+    with open(csv_path, 'w', newline='') as file:
+        csv.writer(file).writerows(summary_csv_rows(found))
+    return md_path, csv_path
