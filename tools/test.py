@@ -7,6 +7,7 @@ Examples:
 import argparse
 import os.path as osp
 
+from mmengine.dist import is_main_process
 from mmengine.evaluator import DumpResults
 
 from vpt_mm.utils.runner import add_common_args, build_runner, load_config
@@ -36,7 +37,11 @@ def main() -> None:
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))
     metrics = runner.test()
-    print({key: round(float(value), 4) for key, value in metrics.items()})
+    if is_main_process():
+        print({
+            key: round(float(value), 4)
+            for key, value in metrics.items()
+        })
 
 
 if __name__ == '__main__':

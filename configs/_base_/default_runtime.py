@@ -25,4 +25,5 @@ visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
 log_level = 'INFO'
 load_from = None
 resume = False
-randomness = dict(seed=None, deterministic=False)
+# diff_rank_seed: each GPU draws its own prompt-dropout masks
+randomness = dict(seed=None, deterministic=False, diff_rank_seed=True)

@@ -19,7 +19,7 @@ import vpt_mm  # noqa: F401  (applies the shims before the imports below)
 import torchvision
 from mmengine.config import Config
 from mmengine.logging import HistoryBuffer, MessageHub, MMLogger
-from mmengine.model import BaseModel
+from mmengine.model import BaseModel, MMDistributedDataParallel
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 from mmengine.visualization import Visualizer
@@ -541,7 +541,7 @@ def test_setup_cpu_distributed_pytorch(monkeypatch, tmp_path, runner_state):
         assert cfg.env_cfg.dist_cfg.timeout == 600
         assert cfg.env_cfg.cudnn_benchmark is False
         assert cfg.model_wrapper_cfg == dict(
-            type='MMDistributedDataParallel',
+            type='CPUDistributedDataParallel',
             device_ids=None,
             broadcast_buffers=False,
             find_unused_parameters=False)
@@ -555,8 +555,9 @@ def test_setup_cpu_distributed_pytorch(monkeypatch, tmp_path, runner_state):
                     broadcast_buffers=True)))
         assert compat.setup_cpu_distributed(kept, 'pytorch') is True
         assert dist.group.WORLD is group
+        # (mmengine's DDP wrapper becomes the CPU one, its options kept)
         assert kept.model_wrapper_cfg == dict(
-            type='MMDistributedDataParallel',
+            type='CPUDistributedDataParallel',
             find_unused_parameters=False,
             broadcast_buffers=True,
             device_ids=None)
@@ -577,7 +578,8 @@ def test_setup_cpu_distributed_pytorch(monkeypatch, tmp_path, runner_state):
             cfg=cfg)
         runner.train()
         assert runner.distributed and runner.iter == 1
-        assert type(runner.model).__name__ == 'MMDistributedDataParallel'
+        assert type(runner.model).__name__ == 'CPUDistributedDataParallel'
+        assert isinstance(runner.model, MMDistributedDataParallel)
         assert runner.model.device_ids is None
         assert dist.group.WORLD is group
     finally:
