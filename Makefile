@@ -21,12 +21,9 @@ lint: install
 test: install lint
 	$(PY) -m pytest tests -q
 
+# DEMO_QUICK=1 make demo: the same path with a few iterations (CI runs it)
 demo: install
-	$(PY) tools/misc/make_toy_fgvc.py data/toy_fgvc
-	$(PY) tools/train.py configs/smoke/vpt-deep_vit-tiny_toy-fgvc.py \
-		--work-dir work_dirs/demo
-	$(PY) tools/test.py configs/smoke/vpt-deep_vit-tiny_toy-fgvc.py \
-		work_dirs/demo/iter_60.pth --work-dir work_dirs/demo
+	PYTHON=$(PY) bash tools/demo.sh
 
 clean:
-	rm -rf $(VENV) work_dirs data/toy_fgvc
+	rm -rf $(VENV) work_dirs data/demo

@@ -4,7 +4,7 @@
 dataset_type = 'VTAB1kDataset'
 data_root = 'data/demo/vtab-1k'
 task_name = 'digits'
-benchmark = 'vtab1k'
+benchmark = 'digits-1k'
 protocol = dict(
     tune=dict(train='train800', val='val200'),
     final=dict(train='train800val200', test='test'))

@@ -35,14 +35,12 @@ _dataset = dict(
     download=False)
 train_dataloader = dict(
     batch_size=128,
-    num_workers=1,
-    persistent_workers=True,
+    num_workers=0,  # on 2 cores a worker process only competes with torch
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(**_dataset, pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=500,
-    num_workers=1,
-    persistent_workers=True,
+    num_workers=0,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         **_dataset, split='test', test_mode=True, pipeline=test_pipeline))
@@ -50,7 +48,7 @@ val_evaluator = dict(type='Accuracy', topk=(1, ))
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator
 
-max_iters = 2000
+max_iters = 1000
 optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05),
     clip_grad=dict(max_norm=1.0))
