@@ -27,10 +27,10 @@ if [ "${DEMO_QUICK:-0}" = 1 ]; then
     SEEDS=1
 else
     WORK=${DEMO_WORK_DIR:-work_dirs/demo}
-    PRETRAIN_ITERS=1000  # the config's own
-    SCHEDULE=()  # the configs' own 15 epochs
-    SGD_LRS="2.5 0.5"
-    ADAMW_LRS="0.0005 0.0001"
+    PRETRAIN_ITERS=1200  # the config's own
+    SCHEDULE=()  # the configs' own 20 epochs
+    SGD_LRS="2.5 1"
+    ADAMW_LRS="0.001 0.0005"
     SEEDS=2
 fi
 WDS="0.0001"
@@ -51,7 +51,7 @@ fi
 
 BACKBONE="$WORK/vit-tiny-p7_fashion-mnist.pth"
 if [ ! -f "$BACKBONE" ]; then
-    "$PYTHON" tools/train.py configs/demo/vit-tiny-p7_1xb128-1k_fashion-mnist.py \
+    "$PYTHON" tools/train.py configs/demo/vit-tiny-p7_1xb128-1200it_fashion-mnist.py \
         --work-dir "$WORK/pretrain" \
         --cfg-options train_cfg.max_iters="$PRETRAIN_ITERS" \
         train_cfg.val_interval="$PRETRAIN_ITERS" \

@@ -1,5 +1,5 @@
 # Linear probe: frozen backbone (a PromptedViT with no prompts), head only.
-# The paper's SGD recipe, shortened to 15 epochs (2 of warm-up) so that the
+# The paper's SGD recipe, shortened to 20 epochs (2 of warm-up) so that the
 # whole demo runs in minutes on a CPU.
 _base_ = [
     '../_base_/models/vpt_vit-tiny-p7.py',
@@ -8,7 +8,7 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-max_epochs = 15
+max_epochs = 20
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=2,
          convert_to_iter_based=True),

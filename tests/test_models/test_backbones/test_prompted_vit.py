@@ -20,7 +20,8 @@ TINY_ARCH = dict(
     embed_dims=32, num_layers=3, num_heads=2, feedforward_channels=64)
 
 
-def build(num_tokens=4, deep=False, dropout=0., project=-1, **kwargs):
+def build(num_tokens=4, deep=False, dropout=0., project=-1,
+          deep_mode='prefix', **kwargs):
     kwargs.setdefault('arch', TINY_ARCH)
     kwargs.setdefault('img_size', 32)
     kwargs.setdefault('patch_size', 8)
@@ -29,7 +30,8 @@ def build(num_tokens=4, deep=False, dropout=0., project=-1, **kwargs):
             num_tokens=num_tokens,
             deep=deep,
             dropout=dropout,
-            project=project),
+            project=project,
+            deep_mode=deep_mode),
         **kwargs)
     model.init_weights()
     # random values everywhere, so that nothing passes by being zero
@@ -105,17 +107,21 @@ def images():
     return torch.randn(2, 3, 32, 32)
 
 
+@pytest.mark.parametrize('deep_mode', ['prefix', 'token'])
 @pytest.mark.parametrize('deep,project', [(False, -1), (True, -1),
                                           (True, 16), (False, 16)])
-def test_matches_reference(images, deep, project):
-    model = build(num_tokens=5, deep=deep, project=project).eval()
+def test_matches_reference(images, deep, project, deep_mode):
+    model = build(num_tokens=5, deep=deep, project=project,
+                  deep_mode=deep_mode).eval()
     expected_cls, _ = reference_forward(model, images)
     (cls_token, ) = model(images)
     torch.testing.assert_close(cls_token, expected_cls, atol=1e-5, rtol=1e-5)
 
 
-def test_deep_prompts_change_output_only_through_their_layer(images):
-    model = build(num_tokens=3, deep=True).eval()
+@pytest.mark.parametrize('deep_mode', ['prefix', 'token'])
+def test_deep_prompts_change_output_only_through_their_layer(
+        images, deep_mode):
+    model = build(num_tokens=3, deep=True, deep_mode=deep_mode).eval()
     before = model(images)[0]
     with torch.no_grad():
         # prompts of layer 2 (not a constant shift, which LayerNorm removes)
@@ -127,7 +133,7 @@ def test_deep_prompts_change_output_only_through_their_layer(images):
 
 
 def test_sequence_layout_and_lengths(images):
-    model = build(num_tokens=7, deep=True).eval()
+    model = build(num_tokens=7, deep=True, deep_mode='token').eval()
     seen = []
     for layer in model.layers:
         layer.register_forward_hook(
@@ -135,6 +141,34 @@ def test_sequence_layout_and_lengths(images):
     model(images)
     # 1 CLS + 7 prompts + 16 patches at every layer (deep replaces)
     assert seen == [1 + 7 + 16] * 3
+
+
+def test_prefix_prompts_are_keys_and_values_only(images):
+    model = build(num_tokens=7, deep=True).eval()
+    assert model.prompts_as_prefix
+    rows = {'ln1': [], 'qkv': [], 'proj': [], 'ln2': []}
+
+    def record(name):
+        return lambda module, args, out: rows[name].append(
+            (args[0].shape[1], out.shape[-1]))
+
+    for layer in model.layers:
+        layer.ln1.register_forward_hook(record('ln1'))
+        layer.attn.qkv.register_forward_hook(record('qkv'))
+        layer.attn.proj.register_forward_hook(record('proj'))
+        layer.ln2.register_forward_hook(record('ln2'))
+    model(images)
+    # every layer: ln1 on the 17 image tokens, then on the 7 prompts (whose
+    # keys and values only are projected, by the qkv weights); attention
+    # output, projection, ln2 and the FFN on the image tokens only
+    assert rows['qkv'] == [(17, 3 * 32)] * 3
+    # batch 2, no dropout: the prompts are normalised once, not per sample
+    assert rows['ln1'] == [(17, 32), (7, 32)] * 3
+    assert rows['proj'] == [(17, 32)] * 3
+    assert rows['ln2'] == [(17, 32)] * 3
+    # shallow prompts stay tokens, whatever deep_mode says
+    shallow = build(num_tokens=7, deep=False, deep_mode='prefix').eval()
+    assert not shallow.prompts_as_prefix
 
 
 @pytest.mark.parametrize('out_type', ['featmap', 'avg_featmap', 'raw'])
@@ -262,6 +296,8 @@ def test_backbone_bit_identical_after_training_steps(images):
     (dict(num_tokens=2, dropout=1.5), 'dropout'),
     (dict(num_tokens=2, project=0), 'project'),
     (dict(num_tokens=2, deep='yes'), 'deep'),
+    (dict(num_tokens=2, deep=True, deep_mode='prefixes'), 'deep_mode'),
+    (dict(num_tokens=2, deep=True, deep_mode=None), 'deep_mode'),
 ])
 def test_bad_prompt_cfg(prompt_cfg, message):
     with pytest.raises(ValueError, match=message):

@@ -2,8 +2,11 @@
 from typing import Optional, Tuple
 
 import torch
+import torch.nn.functional as F
 from mmpretrain.models.backbones import VisionTransformer
-from mmpretrain.models.utils import resize_pos_embed
+from mmpretrain.models.backbones.vision_transformer import \
+    TransformerEncoderLayer
+from mmpretrain.models.utils import MultiheadAttention, resize_pos_embed
 
 from vpt_mm.registry import register_backbone
 from ..utils.checkpoint import load_state_dict_strictly, read_state_dict
@@ -17,7 +20,18 @@ class PromptedViT(VisionTransformer):
     Behaves as the official VPT model: the sequence entering layer 0 is
     ``[CLS, dropout(proj(P)), patches]``, prompts inserted after the position
     embedding and carrying none; with ``deep=True`` the prompt slots of every
-    later layer's input are replaced by that layer's own prompts. The
+    later layer's input are replaced by that layer's own prompts.
+
+    Since a deep layer's prompt outputs are replaced (and those of the last
+    layer dropped), deep prompts matter only as keys and values of each
+    attention. With ``deep_mode='prefix'`` (the default) they are computed
+    so: for layer ``i`` the prompts ``P_i`` go through ``ln1`` and the key
+    and value rows of the layer's ``qkv`` projection only, and the image
+    tokens attend over ``[K_P; K_x]``, ``[V_P; V_x]``; the projection,
+    residuals and FFN see the image tokens only (this holds for layer 0
+    too). ``deep_mode='token'`` keeps the token-replacement form above; the
+    two agree to float precision in outputs and gradients. Shallow prompts
+    are always tokens. The
     backbone is frozen: only :attr:`prompt` has ``requires_grad=True`` and,
     in training mode, only :attr:`prompt` is in train mode (the frozen
     encoder runs as in evaluation, its dropout off). Prompt tokens never
@@ -53,7 +67,26 @@ class PromptedViT(VisionTransformer):
         else:
             self.prompt = None
         self.num_prompt_tokens = num_tokens
+        self.prompts_as_prefix = (
+            num_tokens > 0 and self.prompt_cfg['deep']
+            and self.prompt_cfg['deep_mode'] == 'prefix')
+        if self.prompts_as_prefix:
+            self._check_prefix_support()
         self.freeze_backbone()
+
+    def _check_prefix_support(self) -> None:
+        """The prefix form calls the submodules of mmpretrain's
+        :class:`TransformerEncoderLayer`; refuse layers built otherwise."""
+        for i, layer in enumerate(self.layers):
+            attn = getattr(layer, 'attn', None)
+            if not (isinstance(layer, TransformerEncoderLayer)
+                    and isinstance(attn, MultiheadAttention)
+                    and not attn.v_shortcut):
+                raise TypeError(
+                    "prompt_cfg.deep_mode='prefix' needs mmpretrain "
+                    'TransformerEncoderLayer layers with a MultiheadAttention'
+                    f' (no v_shortcut); layer {i} is {type(layer).__name__}'
+                    "; use deep_mode='token'")
 
     # -- freezing -----------------------------------------------------------
     def freeze_backbone(self) -> None:
@@ -119,12 +152,58 @@ class PromptedViT(VisionTransformer):
 
     def drop_prompts(self, x: torch.Tensor) -> torch.Tensor:
         """Remove the prompt tokens: ``[CLS, P, patches] -> [CLS,
-        patches]``."""
-        if self.num_prompt_tokens == 0:
+        patches]``. With prefix prompts the sequence never holds any."""
+        if self.num_prompt_tokens == 0 or self.prompts_as_prefix:
             return x
         start = self.num_extra_tokens
         return torch.cat(
             (x[:, :start], x[:, start + self.num_prompt_tokens:]), dim=1)
+
+    def forward_layer(self, layer: torch.nn.Module, x: torch.Tensor,
+                      layer_index: int) -> torch.Tensor:
+        """Run encoder layer ``layer_index`` on ``x`` with its prompts: as
+        key/value prefixes, or inserted as tokens."""
+        if self.prompts_as_prefix:
+            return self._forward_layer_with_prefix(
+                layer, x, self.prompt(layer_index, x.shape[0]))
+        return layer(self.insert_prompts(x, layer_index))
+
+    def _forward_layer_with_prefix(self, layer: TransformerEncoderLayer,
+                                   x: torch.Tensor,
+                                   prompts: torch.Tensor) -> torch.Tensor:
+        """``layer`` on the image tokens ``x`` (B, N, D) whose attention also
+        sees ``prompts`` (B, p, D) as keys and values, calling the layer's
+        own submodules. Equals ``drop_prompts(layer(insert_prompts(x)))``
+        for a layer whose prompt outputs are discarded."""
+        attn = layer.attn
+        batch, length, _ = x.shape
+        dims, heads = attn.embed_dims, attn.num_heads
+
+        def split_heads(t: torch.Tensor, parts: int) -> torch.Tensor:
+            # (B, n, parts * D) -> (parts, B, heads, n, head_dims)
+            return t.reshape(batch, t.shape[1], parts, heads,
+                             attn.head_dims).permute(2, 0, 3, 1, 4)
+
+        qkv = attn.qkv(layer.ln1(x))
+        # the prompts' keys and values only: rows [D, 3D) of the projection
+        weight = attn.qkv.weight[dims:]
+        bias = None if attn.qkv.bias is None else attn.qkv.bias[dims:]
+        if batch > 1 and prompts.stride(0) == 0:
+            # the same prompts for every sample (no dropout mask): once
+            prompt_kv = F.linear(layer.ln1(prompts[:1]), weight,
+                                 bias).expand(batch, -1, -1)
+        else:
+            prompt_kv = F.linear(layer.ln1(prompts), weight, bias)
+        # one copy of the keys and values, [prompts; image tokens]; the
+        # queries copied out, so that attention keeps no (B, N, 3D) alive
+        k, v = split_heads(torch.cat((prompt_kv, qkv[..., dims:]), dim=1), 2)
+        q = split_heads(qkv[..., :dims].contiguous(), 1)[0]
+
+        out = F.scaled_dot_product_attention(
+            q, k, v, dropout_p=attn.attn_drop if attn.training else 0.)
+        out = attn.proj(out.transpose(1, 2).reshape(batch, length, dims))
+        x = x + attn.out_drop(attn.gamma1(attn.proj_drop(out)))
+        return layer.ffn(layer.ln2(x), identity=x)
 
     # -- forward ------------------------------------------------------------
     def embed(self, x: torch.Tensor) -> Tuple[torch.Tensor, Tuple[int, int]]:
@@ -146,7 +225,7 @@ class PromptedViT(VisionTransformer):
         x, patch_resolution = self.embed(x)
         outs = []
         for i, layer in enumerate(self.layers):
-            x = layer(self.insert_prompts(x, i))
+            x = self.forward_layer(layer, x, i)
             if i == len(self.layers) - 1 and self.final_norm:
                 x = self.ln1(x)
             if i in self.out_indices:

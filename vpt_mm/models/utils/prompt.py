@@ -12,7 +12,8 @@ import torch
 from mmengine.model import BaseModule
 from torch import nn
 
-PROMPT_CFG_KEYS = ('num_tokens', 'deep', 'dropout', 'project')
+PROMPT_CFG_KEYS = ('num_tokens', 'deep', 'dropout', 'project', 'deep_mode')
+DEEP_MODES = ('prefix', 'token')
 
 
 def parse_prompt_cfg(prompt_cfg: Optional[dict]) -> dict:
@@ -23,7 +24,12 @@ def parse_prompt_cfg(prompt_cfg: Optional[dict]) -> dict:
             ``deep`` (bool, default False), ``dropout`` (float in [0, 1),
             default 0.) and ``project`` (int, -1 for no projection or the
             width of the prompts before a linear projection to the
-            embedding width; default -1).
+            embedding width; default -1) and ``deep_mode`` (how deep prompts
+            enter the encoder: ``'prefix'``, the default, as extra keys and
+            values of every attention, or ``'token'``, as tokens of the
+            sequence that each layer replaces; the two compute the same
+            function, see :class:`vpt_mm.models.backbones.PromptedViT`.
+            Shallow prompts are always tokens).
 
     Returns:
         dict: The complete configuration.
@@ -31,7 +37,9 @@ def parse_prompt_cfg(prompt_cfg: Optional[dict]) -> dict:
     Raises:
         ValueError: Naming the offending key and value.
     """
-    cfg = dict(num_tokens=0, deep=False, dropout=0., project=-1)
+    cfg = dict(
+        num_tokens=0, deep=False, dropout=0., project=-1,
+        deep_mode='prefix')
     prompt_cfg = dict(prompt_cfg or {})
     unknown = sorted(set(prompt_cfg) - set(PROMPT_CFG_KEYS))
     if unknown:
@@ -55,6 +63,11 @@ def parse_prompt_cfg(prompt_cfg: Optional[dict]) -> dict:
             not (project == -1 or project > 0):
         raise ValueError('prompt_cfg.project must be -1 (no projection) or '
                          f'a positive int, got {project!r}')
+    if not isinstance(cfg['deep_mode'], str) or \
+            cfg['deep_mode'] not in DEEP_MODES:
+        raise ValueError(
+            f'prompt_cfg.deep_mode must be one of {list(DEEP_MODES)}, got '
+            f'{cfg["deep_mode"]!r}')
     return cfg
 
 

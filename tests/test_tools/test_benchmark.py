@@ -1,0 +1,142 @@
+"""tools/analysis/benchmark.py on a tiny ViT: the tables' columns, ratios
+and memory readings are present and plausible (never timed: no speed is
+asserted)."""
+import importlib.util
+import json
+import os.path as osp
+import re
+import subprocess
+import sys
+
+import pytest
+
+from vpt_mm.utils.benchmark import (METHODS, format_tables, measure,
+                                    run_benchmark)
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOL = osp.join(ROOT, 'tools', 'analysis', 'benchmark.py')
+QUICK = dict(arch='tiny', img_size=32, batch=2, repeats=2, warmup=1)
+RATIO = re.compile(r'^(\d+\.\d\d)×$')
+
+
+def table_rows(markdown, header_start):
+    """The rows (lists of cells) of the table whose header starts so."""
+    lines = markdown.splitlines()
+    start = next(i for i, line in enumerate(lines)
+                 if line.startswith(header_start))
+    header = [c.strip() for c in lines[start].strip('|').split('|')]
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.startswith('|'):
+            break
+        rows.append(dict(zip(header,
+                             (c.strip() for c in line.strip('|').split('|')))))
+    return header, rows
+
+
+def ratio(cell):
+    match = RATIO.match(cell)
+    assert match, cell
+    value = float(match.group(1))
+    assert 0.01 < value < 100, cell
+    return value
+
+
+def test_all_methods_in_process():
+    results = run_benchmark(
+        prompt_lengths=(1, 3), devices=('cpu', ), isolate=False, **QUICK)
+    # Full and Linear once, the three prompted methods per length; 2 phases
+    assert len(results) == (2 + 3 * 2) * 2
+    for result in results:
+        assert result['latency_ms'] > 0
+        assert len(result['times_s']) == 2
+        assert result['peak_mb'] > 0 and result['delta_mb'] >= 0
+    markdown = format_tables(results)
+
+    header, rows = table_rows(markdown, '| Method |')
+    assert header == [
+        'Method', 'p', 'Tuned params', 'Train latency (ms/img)',
+        'Train peak memory (MB)', 'Test latency (ms/img)',
+        'Test peak memory (MB)', 'Train latency vs Full',
+        'Test latency vs Full'
+    ]
+    assert [(r['Method'], r['p']) for r in rows] == [
+        ('Full', '—'), ('Linear', '—'), ('VPT-shallow', '1'),
+        ('VPT-shallow', '3'), ('VPT-deep (token)', '1'),
+        ('VPT-deep (token)', '3'), ('VPT-deep (prefix)', '1'),
+        ('VPT-deep (prefix)', '3')
+    ]
+    tuned = {(r['Method'], r['p']): float(r['Tuned params'].rstrip('%'))
+             for r in rows}
+    assert tuned[('Full', '—')] == 100
+    assert 0 < tuned[('Linear', '—')] < tuned[('VPT-shallow', '1')] < \
+        tuned[('VPT-deep (token)', '1')] < tuned[('VPT-deep (token)', '3')]
+    # the two deep forms train the same parameters
+    assert tuned[('VPT-deep (token)', '3')] == \
+        tuned[('VPT-deep (prefix)', '3')]
+    for row in rows:
+        assert ratio(row['Train latency vs Full']) > 0
+        assert ratio(row['Test latency vs Full']) > 0
+        assert re.match(r'^\d+ \(\+\d+\)$', row['Train peak memory (MB)'])
+    full = rows[0]
+    assert full['Train latency vs Full'] == '1.00×'
+    assert full['Test latency vs Full'] == '1.00×'
+
+    header, rows = table_rows(markdown, '| p | Train token')
+    assert 'Train speed-up' in header and 'Test speed-up' in header
+    assert 'Test memory ratio' in header
+    assert [r['p'] for r in rows] == ['1', '3']
+    for row in rows:
+        ratio(row['Train speed-up'])
+        ratio(row['Test speed-up'])
+
+
+def test_no_ratio_without_its_comparison():
+    results = run_benchmark(
+        prompt_lengths=(2, ), devices=('cpu', ), isolate=False,
+        methods=('vpt-deep-prefix', ), **QUICK)
+    markdown = format_tables(results)
+    _, rows = table_rows(markdown, '| Method |')
+    assert rows[0]['Train latency vs Full'] == '—'
+    assert 'prefix vs token' not in markdown
+    with pytest.raises(ValueError, match='unknown method'):
+        run_benchmark(methods=('vpt-deeper', ), **QUICK)
+    with pytest.raises(ValueError, match='phase'):
+        measure('full', 'eval', **QUICK)
+    assert set(METHODS) == {
+        'full', 'linear', 'vpt-shallow', 'vpt-deep-token', 'vpt-deep-prefix'
+    }
+
+
+def test_tool_isolated_processes(tmp_path):
+    out, out_json = tmp_path / 'bench.md', tmp_path / 'bench.json'
+    plot = tmp_path / 'bench.png'
+    cmd = [
+        sys.executable, TOOL, '--arch', 'tiny', '--img-size', '32',
+        '--batch', '2', '--repeats', '2', '--warmup', '1',
+        '--prompt-lengths', '2', '--methods', 'full', 'vpt-deep-prefix',
+        '--device', 'cpu', '--out',
+        str(out), '--json',
+        str(out_json)
+    ]
+    has_matplotlib = importlib.util.find_spec('matplotlib') is not None
+    if has_matplotlib:
+        cmd += ['--plot', str(plot)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    report = out.read_text()
+    for needle in ('**CPU**:', '**torch**:', '**mmpretrain**:',
+                   '**Batch**: 2', '**Image size**: 32',
+                   '**Repeats (timed)**: 2', '**Warm-up**: 1', '### cpu'):
+        assert needle in report, needle
+    _, rows = table_rows(report, '| Method |')
+    assert [r['Method'] for r in rows] == ['Full', 'VPT-deep (prefix)']
+    ratio(rows[1]['Train latency vs Full'])
+    results = json.loads(out_json.read_text())
+    assert len(results) == 4
+    for result in results:
+        # a fresh process each: at least the interpreter and torch resident
+        assert result['peak_mb'] > 50
+        assert 0 <= result['delta_mb'] < result['peak_mb']
+    if has_matplotlib:
+        assert plot.stat().st_size > 0
