@@ -169,3 +169,26 @@ def test_prefix_needs_mmpretrain_layers():
     prefix.layers[1].attn.v_shortcut = True
     with pytest.raises(TypeError, match="deep_mode='token'"):
         prefix._check_prefix_support()
+
+
+@pytest.mark.parametrize('deep_mode', ['prefix', 'token'])
+def test_activation_checkpointing_gives_the_same_gradients(deep_mode):
+    arch = dict(embed_dims=32, num_layers=3, num_heads=2,
+                feedforward_channels=64)
+    images = torch.randn(2, 3, 32, 32)
+    grads = []
+    for with_cp in (False, True):
+        torch.manual_seed(0)
+        model = PromptedViT(
+            arch=arch, img_size=32, patch_size=8, with_cp=with_cp,
+            prompt_cfg=dict(num_tokens=3, deep=True, dropout=0.3,
+                            deep_mode=deep_mode))
+        model.train()
+        torch.manual_seed(1)  # the same prompt-dropout masks in both runs
+        model(images)[0].pow(2).sum().backward()
+        grads.append(model.prompt.deep_prompt.grad.clone())
+        assert all(p.grad is None for p in model.parameters()
+                   if not p.requires_grad)
+    torch.testing.assert_close(grads[0], grads[1], atol=1e-6, rtol=1e-5)
+    with pytest.raises(ValueError, match='with_cp'):
+        PromptedViT(arch=arch, img_size=32, patch_size=8, with_cp='yes')

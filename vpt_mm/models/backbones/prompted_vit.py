@@ -7,6 +7,7 @@ from mmpretrain.models.backbones import VisionTransformer
 from mmpretrain.models.backbones.vision_transformer import \
     TransformerEncoderLayer
 from mmpretrain.models.utils import MultiheadAttention, resize_pos_embed
+from torch.utils.checkpoint import checkpoint
 
 from vpt_mm.registry import register_backbone
 from ..utils.checkpoint import load_state_dict_strictly, read_state_dict
@@ -42,6 +43,10 @@ class PromptedViT(VisionTransformer):
     Args:
         prompt_cfg (dict, optional): See
             :func:`vpt_mm.models.utils.prompt.parse_prompt_cfg`.
+        with_cp (bool): Activation checkpointing in training: each layer's
+            activations are recomputed in the backward pass instead of
+            stored (less memory, about one more forward of compute), for
+            the largest backbones. Defaults to False.
         *args, **kwargs: Arguments of mmpretrain's ``VisionTransformer``.
             A ``Pretrained`` ``init_cfg`` is loaded strictly: every backbone
             weight must be present with its shape (``pos_embed`` is resized);
@@ -51,9 +56,13 @@ class PromptedViT(VisionTransformer):
     def __init__(self,
                  *args,
                  prompt_cfg: Optional[dict] = None,
+                 with_cp: bool = False,
                  **kwargs) -> None:
         self.prompt_cfg = parse_prompt_cfg(prompt_cfg)
+        if not isinstance(with_cp, bool):
+            raise ValueError(f'with_cp must be True or False, got {with_cp!r}')
         super().__init__(*args, **kwargs)
+        self.with_cp = with_cp
         num_tokens = self.prompt_cfg['num_tokens']
         if num_tokens > 0:
             self.prompt = PrefixPrompts(
@@ -225,7 +234,13 @@ class PromptedViT(VisionTransformer):
         x, patch_resolution = self.embed(x)
         outs = []
         for i, layer in enumerate(self.layers):
-            x = self.forward_layer(layer, x, i)
+            if self.with_cp and self.training and torch.is_grad_enabled():
+                # activation checkpointing: keep only each layer's input and
+                # recompute the layer (same dropout masks) in the backward
+                x = checkpoint(
+                    self.forward_layer, layer, x, i, use_reentrant=False)
+            else:
+                x = self.forward_layer(layer, x, i)
             if i == len(self.layers) - 1 and self.final_norm:
                 x = self.ln1(x)
             if i in self.out_indices:
