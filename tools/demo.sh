@@ -6,7 +6,7 @@
 # val200, best setting re-run with seeds on train800val200 -> test), and
 # print the paper-style table.
 #
-#   bash tools/demo.sh                # about 13 minutes on 2 cores
+#   bash tools/demo.sh                # about 15 minutes on 2 cores
 #   DEMO_QUICK=1 bash tools/demo.sh   # same code path, a few iterations
 #
 # Needs Debian's dataset-fashion-mnist (the digits image is bundled in
