@@ -22,10 +22,14 @@ def run_tool(tool, *args, cwd):
     return output
 
 
-def state_dict(path):
+def run_checkpoint(path):
     from vpt_mm.utils.compat import mmengine_checkpoint_globals
     with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
-        return torch.load(path, map_location='cpu')['state_dict']
+        return torch.load(path, map_location='cpu')
+
+
+def state_dict(path):
+    return run_checkpoint(path)['state_dict']
 
 
 @pytest.fixture(scope='module')
@@ -64,9 +68,7 @@ def test_train_logs_trainable_and_saves(trained):
     assert not torch.equal(first['backbone.prompt.deep_prompt'],
                            last['backbone.prompt.deep_prompt'])
     # the checkpoint holds optimizer state for trainable tensors only
-    from vpt_mm.utils.compat import mmengine_checkpoint_globals
-    with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
-        checkpoint = torch.load(work_dir / 'iter_20.pth')
+    checkpoint = run_checkpoint(work_dir / 'iter_20.pth')
     assert len(checkpoint['optimizer']['state']) == 4
 
 
