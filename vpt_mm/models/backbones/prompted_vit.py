@@ -1,5 +1,6 @@
 """Visual Prompt Tuning on mmpretrain's Vision Transformer."""
-from typing import Optional, Tuple
+import math
+from typing import NamedTuple, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -11,7 +12,31 @@ from torch.utils.checkpoint import checkpoint
 
 from vpt_mm.registry import register_backbone
 from ..utils.checkpoint import load_state_dict_strictly, read_state_dict
-from ..utils.prompt import PrefixPrompts, parse_prompt_cfg
+from ..utils.input_prompts import ChannelPrompts, PixelPrompts
+from ..utils.prompt import (PrefixPrompts, load_prototypes, parse_prompt_cfg,
+                            resolve_prompt_layers)
+
+# Fig. 8: the average of the final patch tokens (no extra norm, unlike
+# mmpretrain's 'avg_featmap'), of the final prompt tokens, of both
+POOL_OUT_TYPES = ('image_pool', 'prompt_pool', 'global_pool')
+
+
+class LayerPlan(NamedTuple):
+    """What one encoder layer does with prompts, fixed at construction.
+
+    ``mode``: how the layer gets new prompts: ``None`` (none of its own),
+    ``'token'`` (inserted into the sequence, replacing carried ones),
+    ``'prefix'`` (keys and values only) or ``'add'`` (added element-wise).
+    ``holds_in`` / ``holds_out``: whether the sequence entering (before the
+    layer's own prompts) / leaving the layer holds prompt tokens.
+    ``drop_after``: prompts are dropped after the layer
+    (``carry_prompts=False``, the next layer has none of its own).
+    """
+
+    mode: Optional[str]
+    holds_in: bool
+    holds_out: bool
+    drop_after: bool
 
 
 @register_backbone
@@ -40,6 +65,16 @@ class PromptedViT(VisionTransformer):
     the host's tokens only. With ``num_tokens=0`` the model is exactly
     mmpretrain's :class:`VisionTransformer`.
 
+    The paper's ablations (Sec. 4.3, App. B) are ``prompt_cfg`` values and
+    out types, see ``docs/ablations.md``: prompt ``location``, the set of
+    prompted ``layers`` (a layer without prompts of its own carries the
+    previous prompt outputs on, or none with ``carry_prompts=False``; deep
+    prompts whose outputs nobody reads are computed as prefixes, the others
+    as tokens), ``sharing``, ``init``, ``trainable``, ``train_cls_token``,
+    and ``out_type`` ``'image_pool'``, ``'prompt_pool'`` or
+    ``'global_pool'`` (Fig. 8) besides the host's. :attr:`layer_plan` says
+    what each layer does.
+
     Args:
         prompt_cfg (dict, optional): See
             :func:`vpt_mm.models.utils.prompt.parse_prompt_cfg`.
@@ -53,6 +88,8 @@ class PromptedViT(VisionTransformer):
             prompts may be present (their shapes must match) or not.
     """
 
+    OUT_TYPES = VisionTransformer.OUT_TYPES | set(POOL_OUT_TYPES)
+
     def __init__(self,
                  *args,
                  prompt_cfg: Optional[dict] = None,
@@ -63,25 +100,106 @@ class PromptedViT(VisionTransformer):
             raise ValueError(f'with_cp must be True or False, got {with_cp!r}')
         super().__init__(*args, **kwargs)
         self.with_cp = with_cp
-        num_tokens = self.prompt_cfg['num_tokens']
-        if num_tokens > 0:
-            self.prompt = PrefixPrompts(
-                num_tokens=num_tokens,
-                embed_dims=self.embed_dims,
-                num_layers=self.num_layers,
-                patch_size=self.patch_embed.projection.kernel_size,
-                deep=self.prompt_cfg['deep'],
-                dropout=self.prompt_cfg['dropout'],
-                project=self.prompt_cfg['project'])
-        else:
-            self.prompt = None
-        self.num_prompt_tokens = num_tokens
-        self.prompts_as_prefix = (
-            num_tokens > 0 and self.prompt_cfg['deep']
-            and self.prompt_cfg['deep_mode'] == 'prefix')
+        cfg = self.prompt_cfg
+        self.prompt_location = cfg['location']
+        self.prompt_layers = resolve_prompt_layers(cfg, self.num_layers)
+        self.prompt = self._build_prompt() if self.prompt_layers else None
+        # the one counter of extra tokens that prompts add to the sequence
+        self.num_prompt_tokens = (
+            cfg['num_tokens'] if self.prompt_location in ('prepend',
+                                                          'prepend-pixel')
+            else 0)
+        self.layer_plan = self._plan_layers()
+        self.prompts_as_prefix = any(
+            step.mode == 'prefix' for step in self.layer_plan)
         if self.prompts_as_prefix:
             self._check_prefix_support()
+        self._check_pooled_outputs()
         self.freeze_backbone()
+
+    def _build_prompt(self) -> torch.nn.Module:
+        """The prompt module for ``prompt_cfg.location``."""
+        cfg, num_tokens = self.prompt_cfg, self.prompt_cfg['num_tokens']
+        patch_size = self.patch_embed.projection.kernel_size
+        if self.prompt_location == 'prepend-pixel':
+            return PixelPrompts(num_tokens,
+                                self.patch_embed.projection.in_channels,
+                                patch_size, self.embed_dims)
+        if self.prompt_location == 'concat-channel':
+            img_size = self.patch_embed.init_input_size
+            if self.patch_embed.norm is not None or any(
+                    size % patch for size, patch in zip(img_size, patch_size)):
+                raise ValueError(
+                    "prompt_cfg.location='concat-channel' needs a patch "
+                    'embedding without norm and an img_size divisible by the'
+                    f' patch size, got {img_size} and {patch_size}')
+            return ChannelPrompts(num_tokens, img_size, patch_size,
+                                  self.embed_dims)
+        if self.prompt_location == 'add':
+            length = self.num_extra_tokens + math.prod(self.patch_resolution)
+            if num_tokens not in (1, length):
+                raise ValueError(
+                    f"prompt_cfg.num_tokens={num_tokens} with location='add'"
+                    f' must be 1 (one vector added to every token) or the '
+                    f'sequence length {length} (one vector per token)')
+        init_tokens = None
+        if cfg['init'] == 'cls-prototype':
+            init_tokens = load_prototypes(cfg['init_file'], num_tokens,
+                                          self.embed_dims)
+        return PrefixPrompts(
+            num_tokens=num_tokens,
+            embed_dims=self.embed_dims,
+            num_layers=self.num_layers,
+            patch_size=patch_size,
+            deep=cfg['deep'],
+            dropout=cfg['dropout'],
+            project=cfg['project'],
+            layers=self.prompt_layers,
+            sharing=cfg['sharing'],
+            init_tokens=init_tokens)
+
+    def _plan_layers(self) -> Tuple[LayerPlan, ...]:
+        """Decide once what every layer does with prompts.
+
+        A layer's prompt outputs are unused when the next layer replaces
+        them, when they are dropped after it, or after the last layer
+        (unless an output pools them): then, with ``deep_mode='prefix'``,
+        its prompts are keys and values only; otherwise they are tokens.
+        """
+        cfg, layers = self.prompt_cfg, set(self.prompt_layers)
+        last = self.num_layers - 1
+        pooled = self.out_type in ('prompt_pool', 'global_pool')
+        plan, holds = [], False
+        for i in range(self.num_layers):
+            holds_in, mode = holds, None
+            if i in layers and self.prompt_location == 'add':
+                mode = 'add'
+            elif i in layers and self.prompt_location != 'concat-channel':
+                outputs_unused = (
+                    i == last or i + 1 in layers
+                    or not cfg['carry_prompts']) and not (
+                        pooled and i in self.out_indices)
+                if cfg['deep_mode'] == 'prefix' and outputs_unused:
+                    mode, holds = 'prefix', False
+                else:
+                    mode, holds = 'token', True
+            drop_after = (holds and not cfg['carry_prompts'] and i < last
+                          and i + 1 not in layers)
+            plan.append(LayerPlan(mode, holds_in, holds, drop_after))
+            holds = holds and not drop_after
+        return tuple(plan)
+
+    def _check_pooled_outputs(self) -> None:
+        if self.out_type not in ('prompt_pool', 'global_pool'):
+            return
+        for i in self.out_indices:
+            if i >= self.num_layers or not self.layer_plan[i].holds_out:
+                raise ValueError(
+                    f"out_type='{self.out_type}' pools prompt tokens, but "
+                    f'the output of layer {i} holds none (prompt_cfg: '
+                    f"num_tokens={self.prompt_cfg['num_tokens']}, location="
+                    f"'{self.prompt_location}', carry_prompts="
+                    f"{self.prompt_cfg['carry_prompts']})")
 
     def _check_prefix_support(self) -> None:
         """The prefix form calls the submodules of mmpretrain's
@@ -99,12 +217,19 @@ class PromptedViT(VisionTransformer):
 
     # -- freezing -----------------------------------------------------------
     def freeze_backbone(self) -> None:
-        """``requires_grad=False`` for everything but the prompts."""
+        """``requires_grad=False`` for everything but the prompts (unless
+        ``prompt_cfg.trainable=False``) and, with
+        ``prompt_cfg.train_cls_token``, the CLS token."""
         for param in self.parameters():
             param.requires_grad = False
         if self.prompt is not None:
             for param in self.prompt.parameters():
-                param.requires_grad = True
+                param.requires_grad = self.prompt_cfg['trainable']
+        if self.prompt_cfg['train_cls_token']:
+            if self.cls_token is None:
+                raise ValueError('prompt_cfg.train_cls_token=True needs a '
+                                 'CLS token (with_cls_token=True)')
+            self.cls_token.requires_grad = True
 
     def train(self, mode: bool = True) -> 'PromptedViT':
         """Only the prompt module follows ``mode``; the frozen encoder stays
@@ -145,24 +270,44 @@ class PromptedViT(VisionTransformer):
             may_differ_in_shape=lambda key: key == 'pos_embed')
 
     # -- the prompt tokens' one entry and one exit ---------------------------
+    def prompt_tokens(self, layer_index: int,
+                      batch_size: int) -> torch.Tensor:
+        """The new prompts of layer ``layer_index``, ``(batch_size, p, D)``
+        (pixel prompts through the frozen patch embedding)."""
+        if self.prompt_location == 'prepend-pixel':
+            return self.prompt(
+                layer_index, batch_size=batch_size,
+                patch_embed=self.patch_embed)
+        return self.prompt(layer_index, batch_size=batch_size)
+
     def insert_prompts(self, x: torch.Tensor,
                        layer_index: int) -> torch.Tensor:
-        """Give layer ``layer_index`` its prompts: concatenated after the
-        extra (CLS) tokens before layer 0, replacing the previous prompts
-        before a deep layer. Other layers' inputs pass through unchanged."""
-        if self.prompt is None or not self.prompt.has_prompts_for(
-                layer_index):
+        """Give layer ``layer_index`` its prompts as tokens: concatenated
+        after the extra (CLS) tokens, replacing the prompts the sequence
+        holds; or added element-wise (``location='add'``). Other layers'
+        inputs pass through unchanged."""
+        step = self.layer_plan[layer_index]
+        if step.mode not in ('token', 'add'):
             return x
-        prompts = self.prompt(layer_index, x.shape[0])
+        prompts = self.prompt_tokens(layer_index, x.shape[0])
+        if step.mode == 'add':
+            if prompts.shape[1] not in (1, x.shape[1]):
+                raise ValueError(
+                    f"prompt_cfg.num_tokens={prompts.shape[1]} with location"
+                    f"='add' does not fit the sequence of {x.shape[1]} "
+                    'tokens (another input size?)')
+            return x + prompts
         start = self.num_extra_tokens
-        # Before layer 0 there are no prompts yet; later, the old ones go.
-        end = start if layer_index == 0 else start + self.num_prompt_tokens
+        end = start + self.num_prompt_tokens if step.holds_in else start
         return torch.cat((x[:, :start], prompts, x[:, end:]), dim=1)
 
-    def drop_prompts(self, x: torch.Tensor) -> torch.Tensor:
-        """Remove the prompt tokens: ``[CLS, P, patches] -> [CLS,
-        patches]``. With prefix prompts the sequence never holds any."""
-        if self.num_prompt_tokens == 0 or self.prompts_as_prefix:
+    def drop_prompts(self, x: torch.Tensor,
+                     layer_index: int = -1) -> torch.Tensor:
+        """Remove the prompt tokens from ``x``, the output of layer
+        ``layer_index`` (default the last): ``[CLS, P, patches] -> [CLS,
+        patches]``. Sequences without prompt tokens (prefix prompts, added
+        or channel prompts, dropped ones) pass unchanged."""
+        if not self.layer_plan[layer_index].holds_out:
             return x
         start = self.num_extra_tokens
         return torch.cat(
@@ -172,9 +317,12 @@ class PromptedViT(VisionTransformer):
                       layer_index: int) -> torch.Tensor:
         """Run encoder layer ``layer_index`` on ``x`` with its prompts: as
         key/value prefixes, or inserted as tokens."""
-        if self.prompts_as_prefix:
+        step = self.layer_plan[layer_index]
+        if step.mode == 'prefix':
+            if step.holds_in:  # carried prompts, replaced by these
+                x = self.drop_prompts(x, layer_index - 1)
             return self._forward_layer_with_prefix(
-                layer, x, self.prompt(layer_index, x.shape[0]))
+                layer, x, self.prompt_tokens(layer_index, x.shape[0]))
         return layer(self.insert_prompts(x, layer_index))
 
     def _forward_layer_with_prefix(self, layer: TransformerEncoderLayer,
@@ -216,8 +364,14 @@ class PromptedViT(VisionTransformer):
 
     # -- forward ------------------------------------------------------------
     def embed(self, x: torch.Tensor) -> Tuple[torch.Tensor, Tuple[int, int]]:
-        """Patch embedding, CLS token and position embedding, as the host."""
+        """Patch embedding (with the prompt channels' share for
+        ``location='concat-channel'``), CLS token and position embedding,
+        as the host."""
+        image_size = x.shape[-2:]
         x, patch_resolution = self.patch_embed(x)
+        if self.prompt is not None and \
+                self.prompt_location == 'concat-channel':
+            x = x + self.prompt(batch_size=x.shape[0], image_size=image_size)
         if self.cls_token is not None:
             x = torch.cat((self.cls_token.expand(x.shape[0], -1, -1), x),
                           dim=1)
@@ -229,6 +383,23 @@ class PromptedViT(VisionTransformer):
             num_extra_tokens=self.num_extra_tokens)
         x = self.pre_norm(self.drop_after_pos(x))
         return x, patch_resolution
+
+    def format_output(self, x: torch.Tensor, patch_resolution: Tuple[int,
+                                                                    int],
+                      layer_index: int) -> torch.Tensor:
+        """The output of layer ``layer_index``: the pools of Fig. 8, or the
+        host's output types on the sequence without prompt tokens."""
+        if self.out_type not in POOL_OUT_TYPES:
+            return self._format_output(
+                self.drop_prompts(x, layer_index), patch_resolution)
+        start = self.num_extra_tokens
+        num_prompts = (self.num_prompt_tokens
+                       if self.layer_plan[layer_index].holds_out else 0)
+        if self.out_type == 'image_pool':
+            return x[:, start + num_prompts:].mean(dim=1)
+        if self.out_type == 'prompt_pool':
+            return x[:, start:start + num_prompts].mean(dim=1)
+        return x[:, start:].mean(dim=1)  # global: prompts and patches
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         x, patch_resolution = self.embed(x)
@@ -244,7 +415,7 @@ class PromptedViT(VisionTransformer):
             if i == len(self.layers) - 1 and self.final_norm:
                 x = self.ln1(x)
             if i in self.out_indices:
-                outs.append(
-                    self._format_output(self.drop_prompts(x),
-                                        patch_resolution))
+                outs.append(self.format_output(x, patch_resolution, i))
+            if self.layer_plan[i].drop_after:
+                x = self.drop_prompts(x, i)
         return tuple(outs)
