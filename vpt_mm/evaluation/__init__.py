@@ -1,0 +1,3 @@
+from .metrics import ErrorRate
+
+__all__ = ['ErrorRate']
