@@ -1,0 +1,8 @@
+# SETR-PUP on ADE20K with a frozen ViT-L/16 (ImageNet-21k): only the
+# decoder heads train (the paper's Head-only row). PromptedViT without
+# prompts is mmpretrain's VisionTransformer, frozen. The paper's lr 0.005;
+# the heads keep mmseg's 10x multiplier (the paper changed it for VPT only).
+_base_ = ['./full_vitl_ade20k.py']
+model = dict(
+    backbone=dict(type='PromptedViT', prompt_cfg=dict(num_tokens=0)))
+optim_wrapper = dict(optimizer=dict(lr=0.005))

@@ -1,0 +1,13 @@
+# SETR-PUP on ADE20K with VPT-deep (p=10) on a frozen ViT-L/16
+# (ImageNet-21k): only the prompts and the decoder heads train. The
+# heads see image tokens only (PromptedViT drops the prompts before
+# reshaping its outputs). As the paper changed mmseg's recipe: lr 0.005 and
+# the heads' lr multiplier 1.0, so that heads and prompts share one lr.
+_base_ = ['./full_vitl_ade20k.py']
+model = dict(
+    backbone=dict(
+        type='PromptedViT',
+        prompt_cfg=dict(num_tokens=10, deep=True, dropout=0.1)))
+optim_wrapper = dict(
+    optimizer=dict(lr=0.005),
+    paramwise_cfg=dict(custom_keys={'head': dict(lr_mult=1.)}))
