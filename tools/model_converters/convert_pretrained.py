@@ -1,17 +1,21 @@
-"""Convert a public ViT checkpoint for vpt_mm (mmpretrain layout).
+"""Convert a public pretrained checkpoint for vpt_mm (mmpretrain layout).
 
 Usage::
 
     python tools/model_converters/convert_pretrained.py SRC DST
         [--prompts PROMPT_FILE] [--img-size N]
 
-``SRC`` is Google's JAX ViT ``.npz`` or a timm-style ViT state dict (raw,
-MAE ``{'model': ...}`` or MoCo v3 ``{'state_dict': {'module.*'}}``); the
-layout is recognised from the keys, not the file name. ``DST`` is written as
-``{'state_dict': {'backbone.*', 'head.layers.*'}, 'meta': {...}}`` and is
-meant for ``init_cfg=dict(type='Pretrained', checkpoint=DST,
+``SRC`` is Google's JAX ViT ``.npz``, a timm-style ViT state dict (raw,
+MAE ``{'model': ...}`` or MoCo v3 ``{'state_dict': {'module.*'}}``), an
+official Swin Transformer or ConvNeXt checkpoint (``{'model': ...}``, e.g.
+``swin_base_patch4_window7_224_22k.pth``, ``convnext_base_22k_224.pth``) or
+a torchvision ResNet state dict (e.g. ResNet-50's); the layout is
+recognised from the keys, not the file name. ``DST`` is written as
+``{'state_dict': {'backbone.*', 'head.*'}, 'meta': {...}}`` and is meant
+for ``init_cfg=dict(type='Pretrained', checkpoint=DST,
 prefix='backbone.')``. ``--prompts`` merges an official VPT prompt file
-(``shallow_prompt``/``deep_prompt``) as ``backbone.prompt.*``.
+(``shallow_prompt``/``deep_prompt``) as ``backbone.prompt.*`` of a ViT;
+``--img-size`` resizes a ViT's position embedding.
 """
 import argparse
 import sys
@@ -23,14 +27,15 @@ from vpt_mm.models.utils.converters import convert_pretrained
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description='Convert a JAX npz / timm / MAE / MoCo v3 ViT checkpoint '
-        "to mmpretrain's ImageClassifier layout")
+        description='Convert a JAX npz / timm / MAE / MoCo v3 ViT, official '
+        "Swin / ConvNeXt or torchvision ResNet checkpoint to mmpretrain's "
+        'ImageClassifier layout')
     parser.add_argument('src', help='source weights (layout from its keys)')
     parser.add_argument('dst', help='output mmengine checkpoint')
     parser.add_argument(
         '--prompts',
         metavar='PROMPT_FILE',
-        help='official VPT prompt file to merge as backbone.prompt.*')
+        help='official VPT prompt file to merge as backbone.prompt.* (ViT)')
     parser.add_argument(
         '--img-size',
         type=int,

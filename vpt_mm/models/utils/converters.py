@@ -1,6 +1,6 @@
-"""Convert public ViT checkpoints into mmpretrain's ImageClassifier layout.
+"""Convert public checkpoints into mmpretrain's ImageClassifier layout.
 
-Two source layouts are understood, recognised by their keys (never by the
+These source layouts are understood, recognised by their keys (never by the
 file name):
 
 * ``jax_npz``: Google's JAX ViT ``.npz`` files (``ViT-B_16.npz``, the
@@ -10,14 +10,27 @@ file name):
   ``blocks.0.attn.qkv.weight``, ...), stored raw (``timm``), as MAE does
   (``{'model': ...}``, ``mae``) or as MoCo v3 does (``{'state_dict':
   {'module.<key>': ...}}``, optionally under ``module.base_encoder.``,
-  ``moco_v3``). PyTorch pickles (read weights-only) and safetensors files
-  are accepted.
+  ``moco_v3``).
+* ``swin``: the official Swin Transformer files (``{'model': ...}``, e.g.
+  ``swin_base_patch4_window7_224_22k.pth``), keys such as
+  ``layers.0.blocks.0.attn.relative_position_bias_table`` and
+  ``layers.0.downsample.reduction.weight``.
+* ``convnext``: the official ConvNeXt files (``{'model': ...}``, e.g.
+  ``convnext_base_22k_224.pth``), keys such as ``downsample_layers.0.0.*``
+  and ``stages.0.0.dwconv.weight``.
+* ``torchvision_resnet``: torchvision's ResNet state dicts (``conv1``,
+  ``bn1``, ``layer1.0.conv1``, ..., ``fc``), e.g. ResNet-50's ImageNet-1k
+  weights.
+
+PyTorch pickles (read weights-only) and safetensors files are accepted.
 
 The result is an mmengine checkpoint ``{'state_dict': ..., 'meta': ...}``
-whose keys are ``backbone.<mmpretrain VisionTransformer key>`` and, where
-the source has a classifier, ``head.layers.{pre_logits,head}.*`` as in
-mmpretrain's ``VisionTransformerClsHead``. Official VPT prompt files can be
-merged into ``backbone.prompt.*``.
+whose keys are ``backbone.<mmpretrain backbone key>`` (VisionTransformer,
+SwinTransformer, ConvNeXt or ResNet) and, where the source has a
+classifier, the head: ``head.layers.{pre_logits,head}.*`` as in mmpretrain's
+``VisionTransformerClsHead`` for a ViT, ``head.fc.*`` (``LinearClsHead``)
+otherwise. Official VPT prompt files can be merged into
+``backbone.prompt.*`` of a ViT.
 
 Every file is read without executing code: ``torch.load`` with
 ``weights_only=True``, ``numpy.load`` with ``allow_pickle=False``.
@@ -26,7 +39,7 @@ import os
 import os.path as osp
 import re
 import zipfile
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -37,7 +50,9 @@ from ...utils.compat import numpy_data_globals
 __all__ = [
     'ConversionError', 'read_weights_file', 'detect_layout', 'convert_jax_vit',
     'convert_timm_vit', 'describe_vit', 'resize_converted_pos_embed',
-    'load_vpt_prompts', 'merge_prompts', 'convert_pretrained'
+    'load_vpt_prompts', 'merge_prompts', 'convert_pretrained',
+    'convert_swin', 'convert_convnext', 'convert_torchvision_resnet',
+    'unfold_merging_order'
 ]
 
 BACKBONE = 'backbone.'
@@ -201,7 +216,8 @@ def detect_layout(content: Mapping[str, Any],
 
     Returns:
         tuple: ``(layout, weights, info)``: the layout (``'jax_npz'``,
-        ``'timm'``, ``'mae'`` or ``'moco_v3'``), the weights with wrappers
+        ``'timm'``, ``'mae'``, ``'moco_v3'``, ``'swin'``, ``'convnext'`` or
+        ``'torchvision_resnet'``), the weights with wrappers
         and prefixes removed (keys as in the source layout) and a dict of
         str: what was unwrapped (``wrapper``, ``key_prefix``) and which
         top-level groups were left out (``skipped``).
@@ -228,14 +244,22 @@ def detect_layout(content: Mapping[str, Any],
     key_prefix, skipped = '', ''
     where = f' (under "{wrapper}")' if wrapper else ''
     unknown_layout = ConversionError(
-        f'{source}: unknown checkpoint layout, neither a JAX ViT npz nor '
-        f'a timm-style ViT state dict; its keys{where}: '
-        f'{_some_keys(weights)}')
+        f'{source}: unknown checkpoint layout, neither a JAX ViT npz, a '
+        'timm-style ViT, an official Swin or ConvNeXt nor a torchvision '
+        f'ResNet state dict; its keys{where}: {_some_keys(weights)}')
     if not all(isinstance(key, str) for key in weights):
         raise unknown_layout
     if weights and all(key.startswith('module.') for key in weights):
         key_prefix = 'module.'
         weights = _strip_prefix(weights, key_prefix)
+    family = _detect_family(weights, source)
+    if family is not None:
+        weights = {
+            key: _as_tensor(value, key, source)
+            for key, value in weights.items()
+        }
+        info = dict(wrapper=wrapper, key_prefix=key_prefix, skipped='')
+        return family, weights, info
     if any(key.startswith(_MOCO_BASE_ENCODER) for key in weights):
         groups = sorted({
             key.split('.', 1)[0]
@@ -281,23 +305,32 @@ def convert_timm_vit(
         ConversionError: Naming the first key with no mmpretrain
             counterpart.
     """
+    return _rename(weights, _TIMM_RULES, _TIMM_UNUSED, source,
+                   'VisionTransformer')
+
+
+def _rename(weights: Mapping[str, torch.Tensor],
+            rules: Sequence[Tuple[str, str]],
+            unused: Sequence[Tuple[str, str]], source: str,
+            host: str) -> Tuple[Dict[str, torch.Tensor], List[str]]:
+    """Rename every key by the first rule whose pattern it fully matches;
+    keys matching ``unused`` are left out; any other key is an error."""
     converted, skipped, unknown = {}, [], []
     for key, value in weights.items():
-        for pattern, target in _TIMM_RULES:
+        for pattern, target in rules:
             if re.fullmatch(pattern, key):
                 converted[re.sub(f'^{pattern}$', target, key)] = \
                     value.contiguous()
                 break
         else:
-            if any(re.fullmatch(pattern, key) for pattern, _ in _TIMM_UNUSED):
+            if any(re.fullmatch(pattern, key) for pattern, _ in unused):
                 skipped.append(key)
             else:
                 unknown.append(key)
     if unknown:
         raise ConversionError(
             f'{source}: key "{unknown[0]}" has no counterpart in mmpretrain\'s'
-            f' VisionTransformer ({len(unknown)} such key(s): '
-            f'{_some_keys(unknown)})')
+            f' {host} ({len(unknown)} such key(s): {_some_keys(unknown)})')
     return converted, skipped
 
 
@@ -621,6 +654,274 @@ def merge_prompts(state_dict: Dict[str, torch.Tensor],
         deep_prompts=int('deep_prompt' in prompts))
 
 
+# -- Swin, ConvNeXt and ResNet -----------------------------------------------
+HEAD_FC = 'head.fc.'  # mmpretrain's LinearClsHead
+_SWIN_ANCHORS = ('patch_embed.proj.weight',
+                 'layers.0.blocks.0.attn.relative_position_bias_table')
+_CONVNEXT_ANCHORS = ('downsample_layers.0.0.weight',
+                     'stages.0.0.dwconv.weight')
+_RESNET_ANCHORS = ('conv1.weight', 'bn1.running_var',
+                   'layer1.0.conv1.weight')
+_BLOCK = r'layers\.(\d+)\.blocks\.(\d+)\.'
+_STAGE = BACKBONE + r'stages.\1.blocks.\2.'
+# official Swin key -> mmpretrain ImageClassifier key; the final ``norm`` is
+# renamed to ``norm<last stage>`` by the converter.
+_SWIN_RULES: Tuple[Tuple[str, str], ...] = (
+    (r'patch_embed\.proj\.(weight|bias)',
+     BACKBONE + r'patch_embed.projection.\1'),
+    (r'patch_embed\.norm\.(weight|bias)', BACKBONE + r'patch_embed.norm.\1'),
+    (r'absolute_pos_embed', BACKBONE + 'absolute_pos_embed'),
+    (_BLOCK + r'(norm1|norm2)\.(weight|bias)', _STAGE + r'\3.\4'),
+    (_BLOCK + r'attn\.(qkv|proj)\.(weight|bias)',
+     _STAGE + r'attn.w_msa.\3.\4'),
+    (_BLOCK + r'attn\.relative_position_bias_table',
+     _STAGE + 'attn.w_msa.relative_position_bias_table'),
+    (_BLOCK + r'mlp\.fc1\.(weight|bias)', _STAGE + r'ffn.layers.0.0.\3'),
+    (_BLOCK + r'mlp\.fc2\.(weight|bias)', _STAGE + r'ffn.layers.1.\3'),
+    (r'layers\.(\d+)\.downsample\.(reduction\.weight|norm\.(weight|bias))',
+     BACKBONE + r'stages.\1.downsample.\2'),
+    (r'head\.(weight|bias)', HEAD_FC + r'\1'),
+)
+# buffers the models compute themselves
+_SWIN_UNUSED = ((r'.*\.relative_position_index', 'index buffer'),
+                (r'.*\.attn_mask', 'shift mask buffer'))
+_CONVNEXT_RULES: Tuple[Tuple[str, str], ...] = (
+    (r'downsample_layers\.(\d+)\.([01])\.(weight|bias)',
+     BACKBONE + r'downsample_layers.\1.\2.\3'),
+    (r'stages\.(\d+)\.(\d+)\.dwconv\.(weight|bias)',
+     BACKBONE + r'stages.\1.\2.depthwise_conv.\3'),
+    (r'stages\.(\d+)\.(\d+)\.norm\.(weight|bias)',
+     BACKBONE + r'stages.\1.\2.norm.\3'),
+    (r'stages\.(\d+)\.(\d+)\.pwconv([12])\.(weight|bias)',
+     BACKBONE + r'stages.\1.\2.pointwise_conv\3.\4'),
+    (r'stages\.(\d+)\.(\d+)\.gamma', BACKBONE + r'stages.\1.\2.gamma'),
+    (r'head\.(weight|bias)', HEAD_FC + r'\1'),
+)
+_BN = r'(weight|bias|running_mean|running_var|num_batches_tracked)'
+# torchvision and mmpretrain name ResNet's modules alike
+_RESNET_RULES: Tuple[Tuple[str, str], ...] = (
+    (r'conv1\.weight|bn1\.' + _BN, BACKBONE + r'\g<0>'),
+    (r'layer\d+\.\d+\.(conv\d\.weight|(bn\d|downsample\.1)\.' + _BN +
+     r'|downsample\.0\.weight)', BACKBONE + r'\g<0>'),
+    (r'fc\.(weight|bias)', HEAD_FC + r'\1'),
+)
+# (blocks per stage, bottleneck) -> depth
+_RESNET_DEPTHS = {
+    ((2, 2, 2, 2), False): 18,
+    ((3, 4, 6, 3), False): 34,
+    ((3, 4, 6, 3), True): 50,
+    ((3, 4, 23, 3), True): 101,
+    ((3, 8, 36, 3), True): 152,
+}
+
+
+def _detect_family(weights: Mapping[str, Any],
+                   source: str) -> Optional[str]:
+    """``'swin'``, ``'convnext'``, ``'torchvision_resnet'`` or None, from the
+    keys; a timm-layout Swin is refused (its merging sits in the next
+    stage)."""
+    if all(anchor in weights for anchor in _SWIN_ANCHORS):
+        merges = sorted({
+            int(match.group(1))
+            for match in (re.match(r'layers\.(\d+)\.downsample\.', key)
+                          for key in weights) if match
+        })
+        if 'head.fc.weight' in weights or (merges and merges[0] != 0):
+            raise ConversionError(
+                f'{source}: a timm-layout Swin Transformer (patch merging at '
+                'the start of a stage); convert the official Swin file '
+                '(swin_*.pth, patch merging in layers.0.downsample)')
+        return 'swin'
+    if all(anchor in weights for anchor in _CONVNEXT_ANCHORS):
+        return 'convnext'
+    if all(anchor in weights for anchor in _RESNET_ANCHORS):
+        return 'torchvision_resnet'
+    return None
+
+
+def _indices(keys, pattern: str) -> List[Tuple[int, ...]]:
+    """Sorted distinct integer groups of the keys matching ``pattern``."""
+    compiled = re.compile(pattern)
+    return sorted({
+        tuple(int(group) for group in match.groups())
+        for match in map(compiled.match, keys) if match
+    })
+
+
+def _depths(keys, pattern: str, source: str, what: str) -> List[int]:
+    """Blocks per stage from ``(stage, block)`` indices, checking that both
+    count 0, 1, ... without gaps."""
+    pairs = _indices(keys, pattern)
+    stages = sorted({stage for stage, _ in pairs})
+    depths = []
+    for stage in stages:
+        blocks = [block for index, block in pairs if index == stage]
+        if blocks != list(range(len(blocks))):
+            raise ConversionError(f'{source}: {what} {stage} has blocks '
+                                  f'{blocks}, not numbered 0..n-1')
+        depths.append(len(blocks))
+    if not stages or stages != list(range(len(stages))):
+        raise ConversionError(
+            f'{source}: {what}s {stages} are not numbered 0..n-1')
+    return depths
+
+
+def _move_final_norm(weights: Dict[str, torch.Tensor],
+                     converted: Dict[str, torch.Tensor], last: int,
+                     source: str, host: str) -> None:
+    """The official final ``norm`` is mmpretrain's ``norm<last stage>``."""
+    for name in ('weight', 'bias'):
+        key = f'norm.{name}'
+        if key not in weights:
+            raise ConversionError(f'{source}: the final norm "{key}" of the '
+                                  f'{host} is missing')
+        converted[f'{BACKBONE}norm{last}.{name}'] = \
+            weights[key].contiguous()
+
+
+def _counts(state_dict: Mapping[str, torch.Tensor]) -> Dict[str, int]:
+    head = state_dict.get(HEAD_FC + 'weight')
+    return {} if head is None else dict(num_classes=int(head.shape[0]))
+
+
+def unfold_merging_order(weight: torch.Tensor) -> torch.Tensor:
+    """Reorder the last (4C) dimension of a Swin patch-merging norm or
+    reduction weight from the official layout to mmcv's ``nn.Unfold`` one.
+
+    The official merging concatenates the neighbours (row, col) = (0, 0),
+    (1, 0), (0, 1), (1, 1) as ``k * C + c``; ``nn.Unfold`` lays channel c of
+    neighbour ``k' = 2 * row + col`` at ``c * 4 + k'``.
+    """
+    shape = weight.shape
+    weight = weight.reshape(*shape[:-1], 4, shape[-1] // 4)
+    weight = weight[..., [0, 2, 1, 3], :].transpose(-1, -2)
+    return weight.reshape(shape).contiguous()
+
+
+def convert_swin(weights: Mapping[str, torch.Tensor],
+                 source: str = 'checkpoint'
+                 ) -> Tuple[Dict[str, torch.Tensor], List[str], dict]:
+    """Convert an official Swin Transformer state dict (``swin_*.pth``,
+    e.g. ``swin_base_patch4_window7_224_22k.pth``, without its ``model``
+    wrapper) to mmpretrain's :class:`SwinTransformer` + ``LinearClsHead``.
+
+    Patch-merging norm and reduction weights are reordered for the
+    ``nn.Unfold`` merging (:func:`unfold_merging_order`); the index and
+    shift-mask buffers are left out (the model computes them).
+
+    Returns:
+        tuple: The converted state dict, the left-out keys and a description
+        (plain ints and strs): ``embed_dims``, ``depths``, ``num_heads``,
+        ``window_size``, ``patch_size`` and ``num_classes`` with a head.
+    """
+    converted, skipped = _rename(
+        {k: v for k, v in weights.items() if not k.startswith('norm.')},
+        _SWIN_RULES, _SWIN_UNUSED, source, 'SwinTransformer')
+    depths = _depths(weights, _BLOCK, source, 'Swin stage')
+    _move_final_norm(weights, converted, len(depths) - 1, source, 'Swin')
+    for key in list(converted):
+        if '.downsample.' in key:
+            converted[key] = unfold_merging_order(converted[key])
+    merges = _indices(converted, re.escape(BACKBONE) +
+                      r'stages\.(\d+)\.downsample\.reduction\.weight')
+    if merges != [(i, ) for i in range(len(depths) - 1)]:
+        raise ConversionError(
+            f'{source}: patch merging in stages {[m for m, in merges]}; a '
+            f'{len(depths)}-stage Swin merges after each stage but the last')
+    patch = converted[BACKBONE + 'patch_embed.projection.weight']
+    heads, window = [], None
+    for stage in range(len(depths)):
+        table = converted[f'{BACKBONE}stages.{stage}.blocks.0.attn.w_msa.'
+                          'relative_position_bias_table']
+        heads.append(int(table.shape[1]))
+        side = int(round(table.shape[0]**0.5))
+        window = (side + 1) // 2
+    description = dict(
+        embed_dims=int(patch.shape[0]),
+        depths=','.join(map(str, depths)),
+        num_heads=','.join(map(str, heads)),
+        window_size=int(window),
+        patch_size=int(patch.shape[-1]),
+        **_counts(converted))
+    return converted, skipped, description
+
+
+def convert_convnext(weights: Mapping[str, torch.Tensor],
+                     source: str = 'checkpoint'
+                     ) -> Tuple[Dict[str, torch.Tensor], List[str], dict]:
+    """Convert an official ConvNeXt state dict (``convnext_*.pth``, e.g.
+    ``convnext_base_22k_224.pth``, without its ``model`` wrapper) to
+    mmpretrain's :class:`ConvNeXt` (``out_indices=-1``,
+    ``gap_before_final_norm=True``) + ``LinearClsHead``.
+
+    Returns:
+        tuple: The converted state dict, the left-out keys (none) and a
+        description: ``depths``, ``channels`` and ``num_classes``.
+    """
+    converted, skipped = _rename(
+        {k: v for k, v in weights.items() if not k.startswith('norm.')},
+        _CONVNEXT_RULES, (), source, 'ConvNeXt')
+    depths = _depths(weights, r'stages\.(\d+)\.(\d+)\.', source,
+                     'ConvNeXt stage')
+    _move_final_norm(weights, converted, len(depths) - 1, source,
+                     'ConvNeXt')
+    channels = [
+        int(weights[f'stages.{i}.0.dwconv.weight'].shape[0])
+        for i in range(len(depths))
+    ]
+    description = dict(
+        depths=','.join(map(str, depths)),
+        channels=','.join(map(str, channels)),
+        **_counts(converted))
+    return converted, skipped, description
+
+
+def convert_torchvision_resnet(
+        weights: Mapping[str, torch.Tensor],
+        source: str = 'checkpoint'
+) -> Tuple[Dict[str, torch.Tensor], List[str], dict]:
+    """Convert a torchvision ResNet state dict (e.g. ``resnet50``'s
+    ImageNet-1k weights) to mmpretrain's :class:`ResNet` (``style
+    ='pytorch'``, the default) + ``LinearClsHead``: the module names agree,
+    the backbone goes under ``backbone.`` and ``fc`` becomes the head.
+
+    Returns:
+        tuple: The converted state dict, the left-out keys (none) and a
+        description: ``depth``, ``stem_channels``, ``base_channels`` and
+        ``num_classes``.
+    """
+    converted, skipped = _rename(weights, _RESNET_RULES, (), source,
+                                 'ResNet')
+    # torchvision counts its layers from 1: stage i is layer<i + 1>
+    stage_keys = [
+        f'{int(match.group(1)) - 1}.{match.group(2)}.'
+        for match in (re.match(r'layer(\d+)\.(\d+)\.', key)
+                      for key in weights) if match
+    ]
+    blocks = _depths(stage_keys, r'(\d+)\.(\d+)\.', source,
+                     'ResNet stage (0 = layer1)')
+    bottleneck = 'layer1.0.conv3.weight' in weights
+    depth = _RESNET_DEPTHS.get((tuple(blocks), bottleneck))
+    if depth is None:
+        raise ConversionError(
+            f'{source}: a ResNet with {blocks} '
+            f'{"bottleneck" if bottleneck else "basic"} blocks per layer '
+            f'is none of depths {sorted(set(_RESNET_DEPTHS.values()))}')
+    description = dict(
+        depth=depth,
+        stem_channels=int(weights['conv1.weight'].shape[0]),
+        base_channels=int(weights['layer1.0.conv1.weight'].shape[0]),
+        **_counts(converted))
+    return converted, skipped, description
+
+
+FAMILY_CONVERTERS = {
+    'swin': convert_swin,
+    'convnext': convert_convnext,
+    'torchvision_resnet': convert_torchvision_resnet,
+}
+
+
 # -- the whole conversion ----------------------------------------------------
 def convert_pretrained(src: str,
                        dst: str,
@@ -629,13 +930,16 @@ def convert_pretrained(src: str,
     """Convert ``src`` to an mmengine checkpoint at ``dst``.
 
     Args:
-        src (str): A JAX ViT npz or a timm-style ViT checkpoint (raw, MAE
-            or MoCo v3 wrapping); recognised by its keys.
+        src (str): A JAX ViT npz, a timm-style ViT checkpoint (raw, MAE
+            or MoCo v3 wrapping), an official Swin or ConvNeXt checkpoint
+            or a torchvision ResNet state dict; recognised by its keys.
         dst (str): Output path: ``{'state_dict': ..., 'meta': ...}``, which
             loads with ``torch.load(weights_only=True)``.
-        prompts (str, optional): An official VPT prompt file to merge.
+        prompts (str, optional): An official VPT prompt file to merge (ViT
+            only).
         img_size (int, optional): Resize the position embedding for this
-            image size (otherwise the model resizes it when loading).
+            image size (otherwise the model resizes it when loading; ViT
+            only).
 
     Returns:
         dict: The checkpoint's ``meta`` (str and int values only).
@@ -644,7 +948,15 @@ def convert_pretrained(src: str,
     prompt_tensors = None if prompts is None else load_vpt_prompts(prompts)
     container, content = read_weights_file(src)
     layout, weights, info = detect_layout(content, src)
-    if layout == 'jax_npz':
+    family = FAMILY_CONVERTERS.get(layout)
+    if family is not None:
+        for option, value in (('prompts', prompts), ('img_size', img_size)):
+            if value is not None:
+                raise ConversionError(
+                    f'{src}: {option} applies to ViT checkpoints only, not '
+                    f'to this {layout} one')
+        state_dict, skipped, description = family(weights, src)
+    elif layout == 'jax_npz':
         state_dict, skipped = convert_jax_vit(weights, src), []
     else:
         state_dict, skipped = convert_timm_vit(weights, src)
@@ -658,9 +970,10 @@ def convert_pretrained(src: str,
             f'{src}: left out {len(skipped)} key(s) no classifier uses: '
             f'{_some_keys(skipped, 8)}',
             logger='current')
-    if img_size is not None:
-        resize_converted_pos_embed(state_dict, img_size, src)
-    description = describe_vit(state_dict, src)
+    if family is None:
+        if img_size is not None:
+            resize_converted_pos_embed(state_dict, img_size, src)
+        description = describe_vit(state_dict, src)
     meta: Dict[str, Any] = dict(
         source=str(src),
         source_layout=layout,
@@ -673,7 +986,8 @@ def convert_pretrained(src: str,
                         'MultiHeadDotProductAttention_1/query/kernel']
         meta['num_heads'] = int(query.shape[1])
     meta.update(description)
-    if not description['final_norm'] and description['avg_featmap_norm']:
+    if family is None and not description['final_norm'] and \
+            description['avg_featmap_norm']:
         print_log(
             f'{src}: no final norm but a global-pool norm (MAE fc_norm): '
             "build the backbone with final_norm=False, "
