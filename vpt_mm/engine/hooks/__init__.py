@@ -1,1 +1,3 @@
+from .delta_checkpoint_hook import DeltaCheckpointHook
 
+__all__ = ['DeltaCheckpointHook']

@@ -1,4 +1,7 @@
 from .frozen_backbone_constructor import (
-    FrozenBackboneOptimWrapperConstructor, trainable_report)
+    FrozenBackboneOptimWrapperConstructor, parameter_counts, trainable_report)
 
-__all__ = ['FrozenBackboneOptimWrapperConstructor', 'trainable_report']
+__all__ = [
+    'FrozenBackboneOptimWrapperConstructor', 'parameter_counts',
+    'trainable_report'
+]

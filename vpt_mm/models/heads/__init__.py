@@ -1,1 +1,3 @@
+from .mlp_head import MlpClsHead
 
+__all__ = ['MlpClsHead']

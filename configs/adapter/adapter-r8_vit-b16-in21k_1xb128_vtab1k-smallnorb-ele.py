@@ -1,0 +1,7 @@
+# Adapter (r = 8) on VTAB-1k Structured SmallNORB/elevation:
+# batch 128 (Tab. 8).
+_base_ = [
+    '../_base_/methods/adapter-r8_vit-b16-in21k.py',
+    '../_base_/datasets/vtab1k_smallnorb_ele_bs128.py',
+]
+model = dict(head=dict(num_classes=9))

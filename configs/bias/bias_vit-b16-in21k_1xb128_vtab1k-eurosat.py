@@ -1,0 +1,6 @@
+# Bias on VTAB-1k Specialized EuroSAT: batch 128 (Tab. 8).
+_base_ = [
+    '../_base_/methods/bias_vit-b16-in21k.py',
+    '../_base_/datasets/vtab1k_eurosat_bs128.py',
+]
+model = dict(head=dict(num_classes=10))

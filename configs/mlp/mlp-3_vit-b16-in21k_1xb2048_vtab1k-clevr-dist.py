@@ -1,0 +1,8 @@
+# Mlp-3 on VTAB-1k Structured Clevr/distance:
+# batch 2048 (as Linear's; Tab. 8 gives none).
+_base_ = [
+    '../_base_/methods/mlp-3_vit-b16-in21k.py',
+    '../_base_/datasets/vtab1k_clevr_dist_bs128.py',
+]
+model = dict(head=dict(num_classes=6))
+train_dataloader = dict(batch_size=2048)

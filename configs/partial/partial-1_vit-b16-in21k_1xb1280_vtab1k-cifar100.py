@@ -1,0 +1,7 @@
+# Partial-1 on VTAB-1k Natural CIFAR-100: batch 1280 (Tab. 8).
+_base_ = [
+    '../_base_/methods/partial-1_vit-b16-in21k.py',
+    '../_base_/datasets/vtab1k_cifar100_bs128.py',
+]
+model = dict(head=dict(num_classes=100))
+train_dataloader = dict(batch_size=1280)

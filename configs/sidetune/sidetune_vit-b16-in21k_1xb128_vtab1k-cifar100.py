@@ -1,0 +1,7 @@
+# Sidetune on VTAB-1k Natural CIFAR-100:
+# batch 128 (as Bias'; Tab. 8 gives none).
+_base_ = [
+    '../_base_/methods/sidetune_vit-b16-in21k.py',
+    '../_base_/datasets/vtab1k_cifar100_bs128.py',
+]
+model = dict(head=dict(num_classes=100))

@@ -1,0 +1,7 @@
+# Sidetune on VTAB-1k Structured dSprites/location:
+# batch 128 (as Bias'; Tab. 8 gives none).
+_base_ = [
+    '../_base_/methods/sidetune_vit-b16-in21k.py',
+    '../_base_/datasets/vtab1k_dsprites_loc_bs128.py',
+]
+model = dict(head=dict(num_classes=16))

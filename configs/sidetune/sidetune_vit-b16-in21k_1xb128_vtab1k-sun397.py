@@ -1,0 +1,6 @@
+# Sidetune on VTAB-1k Natural Sun397: batch 128 (as Bias'; Tab. 8 gives none).
+_base_ = [
+    '../_base_/methods/sidetune_vit-b16-in21k.py',
+    '../_base_/datasets/vtab1k_sun397_bs128.py',
+]
+model = dict(head=dict(num_classes=397))

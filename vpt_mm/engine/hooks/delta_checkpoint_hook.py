@@ -1,0 +1,82 @@
+"""Save each checkpoint's delta (what the run trains) next to it."""
+import os.path as osp
+from typing import Optional
+
+from mmengine.dist import is_main_process
+from mmengine.hooks import CheckpointHook, Hook
+from mmengine.logging import print_log
+from mmpretrain.registry import HOOKS as PRETRAIN_HOOKS
+from mmseg.registry import HOOKS as SEG_HOOKS
+
+from vpt_mm.models.peft.delta import DELTA_SUFFIX, save_delta
+
+
+class DeltaCheckpointHook(Hook):
+    """Whenever the runner saves a checkpoint, also write the model's delta
+    (:func:`vpt_mm.models.peft.delta.save_delta`: prompts, head, biases,
+    adapters, tuned blocks; BatchNorm statistics of trained modules) to
+    ``<checkpoint name>.delta.safetensors`` in the same folder, e.g.
+    ``epoch_100.pth`` and ``epoch_100.delta.safetensors``, and the latest
+    delta's path to ``last_delta``.
+
+    Evaluate one with ``python tools/test.py CONFIG
+    work_dirs/run/epoch_100.delta.safetensors``: the backbone comes from the
+    config's ``init_cfg``, the delta goes on top.
+
+    Args:
+        out_dir (str, optional): Folder of the deltas; that of the
+            ``CheckpointHook`` by default.
+    """
+
+    priority = 'LOW'
+
+    def __init__(self, out_dir: Optional[str] = None) -> None:
+        self.out_dir = out_dir
+
+    @staticmethod
+    def _checkpoint_hook(runner) -> Optional[CheckpointHook]:
+        for hook in runner.hooks:
+            if isinstance(hook, CheckpointHook):
+                return hook
+        return None
+
+    def delta_path(self, runner, checkpoint: dict) -> str:
+        """The path of the delta of ``checkpoint``: its name as the
+        ``CheckpointHook`` writes it, with the delta suffix."""
+        meta = checkpoint.get('meta', {})
+        hook = self._checkpoint_hook(runner)
+        by_epoch = hook.by_epoch if hook is not None else runner.train_loop \
+            .__class__.__name__ == 'EpochBasedTrainLoop'
+        if by_epoch:
+            name = (hook.filename_tmpl if hook is not None else
+                    'epoch_{}.pth').format(meta.get('epoch', runner.epoch))
+        else:
+            name = (hook.filename_tmpl if hook is not None else
+                    'iter_{}.pth').format(meta.get('iter', runner.iter))
+        name = osp.splitext(name)[0] + '.delta' + DELTA_SUFFIX
+        out_dir = self.out_dir or getattr(hook, 'out_dir',
+                                          None) or runner.work_dir
+        return osp.join(out_dir, name)
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        if not is_main_process():
+            return
+        path = self.delta_path(runner, checkpoint)
+        meta = checkpoint.get('meta', {})
+        config = getattr(runner.cfg, 'filename', None) or ''
+        keys = save_delta(
+            runner.model,
+            path,
+            config=config,
+            extra_meta=dict(
+                epoch=meta.get('epoch', runner.epoch),
+                iter=meta.get('iter', runner.iter),
+                config_text=runner.cfg.pretty_text))
+        with open(osp.join(osp.dirname(path), 'last_delta'), 'w') as file:
+            file.write(path)
+        print_log(f'Saved the delta ({len(keys)} tensors) to {path}',
+                  logger='current')
+
+
+PRETRAIN_HOOKS.register_module(module=DeltaCheckpointHook)
+SEG_HOOKS.register_module(module=DeltaCheckpointHook)

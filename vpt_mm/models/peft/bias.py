@@ -1,0 +1,39 @@
+"""Bias tuning (BitFit): every bias term of the backbone trains."""
+from typing import Union
+
+from torch import nn
+
+from vpt_mm.registry import register_backbone
+from .base import PEFTWrapper
+
+
+@register_backbone
+class BiasTuning(PEFTWrapper):
+    """Train the ``bias`` parameter of every module of the backbone (linear,
+    convolution and norm layers alike); everything else stays frozen, and
+    the backbone's modules stay in eval mode (BatchNorm statistics
+    unchanged). Around a prompted backbone the prompts train too
+    (VPT+Bias).
+
+    Args:
+        module (dict | nn.Module): The backbone.
+        init_cfg (dict, optional): Unused (no added modules).
+
+    Example:
+        >>> backbone = dict(type='BiasTuning',
+        ...                 module=dict(type='PromptedViT', arch='b'))
+    """
+
+    def __init__(self,
+                 module: Union[dict, nn.Module],
+                 init_cfg: Union[dict, None] = None) -> None:
+        super().__init__(module, init_cfg=init_cfg)
+        self.num_biases = 0
+        for sub in self.module.modules():
+            bias = getattr(sub, 'bias', None)
+            if isinstance(bias, nn.Parameter):
+                bias.requires_grad = True
+                self.num_biases += 1
+        if self.num_biases == 0:
+            raise ValueError(f'BiasTuning: {type(self.module).__name__} has '
+                             'no module with a bias parameter')
