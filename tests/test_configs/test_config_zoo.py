@@ -32,7 +32,8 @@ ALL_CONFIGS = sorted(
 ZOO_NAME = re.compile(r'(?P<method>vpt-deep|vpt-shallow|linear|full)'
                       r'_vit-b16-in21k_1xb(?P<batch>\d+)_(?P<data>[\w-]+)\.py')
 ZOO = [path for path in ALL_CONFIGS
-       if ZOO_NAME.fullmatch(osp.basename(path))]
+       if ZOO_NAME.fullmatch(osp.basename(path))
+       and osp.basename(osp.dirname(path)) in ('vpt', 'linear', 'full')]
 METHOD_FOLDERS = {
     'vpt-deep': 'vpt', 'vpt-shallow': 'vpt', 'linear': 'linear',
     'full': 'full'

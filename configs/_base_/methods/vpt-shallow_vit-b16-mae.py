@@ -1,0 +1,13 @@
+# VPT-shallow on a ViT-B/16 pretrained with MAE (ImageNet-1k), Tab. 4;
+# otherwise as vpt-shallow_vit-b16-in21k.py (schedule, Tab. 8 batches).
+# MAE's fine-tuning read-out: the mean of the patch tokens (prompts never
+# included), then a LayerNorm (mmpretrain's ln2, MAE's fc_norm); no final
+# norm over the tokens. The checkpoint is MAE's encoder in this layout
+# (docs/more_backbones_and_lt.md: convert_pretrained.py, then
+# vit_global_pool.py).
+_base_ = './vpt-shallow_vit-b16-in21k.py'
+model = dict(
+    backbone=dict(
+        out_type='avg_featmap',
+        final_norm=False,
+        init_cfg=dict(checkpoint='checkpoints/vit-b16_mae.pth')))

@@ -1,0 +1,8 @@
+# The Linear probe on vtab1k-dtd at 384 x 384 (Tab. 11): no prompts, batch
+# 2048.
+_base_ = [
+    '../_base_/methods/linear_vit-b16-in21k-384px.py',
+    '../_base_/datasets/vtab1k_dtd_384px_bs128.py',
+]
+model = dict(head=dict(num_classes=47))
+train_dataloader = dict(batch_size=2048)

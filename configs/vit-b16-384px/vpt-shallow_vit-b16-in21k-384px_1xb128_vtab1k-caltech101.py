@@ -1,0 +1,9 @@
+# VPT-shallow on vtab1k-caltech101 at 384 x 384 (Tab. 11): p = 5 (224 px
+# zoo's, Tab. 13), batch 128.
+_base_ = [
+    '../_base_/methods/vpt-shallow_vit-b16-in21k-384px.py',
+    '../_base_/datasets/vtab1k_caltech101_384px_bs128.py',
+]
+model = dict(
+    backbone=dict(prompt_cfg=dict(num_tokens=5)),
+    head=dict(num_classes=102))

@@ -1,0 +1,9 @@
+# VPT-deep on flowers, ViT-B/16 MoCo v3 (Tab. 4): p = 5 (the IN-21k zoo's,
+# Tabs. 13/14), batch 128 (Tab. 8).
+_base_ = [
+    '../_base_/methods/vpt-deep_vit-b16-mocov3.py',
+    '../_base_/datasets/fgvc_flowers_bs128.py',
+]
+model = dict(
+    backbone=dict(prompt_cfg=dict(num_tokens=5)),
+    head=dict(num_classes=102))

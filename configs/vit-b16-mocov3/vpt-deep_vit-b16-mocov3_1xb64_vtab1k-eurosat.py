@@ -1,0 +1,10 @@
+# VPT-deep on vtab1k-eurosat, ViT-B/16 MoCo v3 (Tab. 4): p = 100 (the IN-21k
+# zoo's, Tabs. 13/14), batch 64 (Tab. 8).
+_base_ = [
+    '../_base_/methods/vpt-deep_vit-b16-mocov3.py',
+    '../_base_/datasets/vtab1k_eurosat_bs128.py',
+]
+model = dict(
+    backbone=dict(prompt_cfg=dict(num_tokens=100)),
+    head=dict(num_classes=10))
+train_dataloader = dict(batch_size=64)

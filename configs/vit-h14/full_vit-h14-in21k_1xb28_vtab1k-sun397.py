@@ -1,0 +1,8 @@
+# Full fine-tuning on vtab1k-sun397, ViT-H/14 IN-21k (Fig. 4): no prompts,
+# batch 28 (Tab. 8).
+_base_ = [
+    '../_base_/methods/full_vit-h14-in21k.py',
+    '../_base_/datasets/vtab1k_sun397_bs128.py',
+]
+model = dict(head=dict(num_classes=397))
+train_dataloader = dict(batch_size=28)

@@ -1,0 +1,8 @@
+# The Linear probe on vtab1k-dsprites-ori, ViT-H/14 IN-21k (Fig. 4): no
+# prompts, batch 1024 (Tab. 8).
+_base_ = [
+    '../_base_/methods/linear_vit-h14-in21k.py',
+    '../_base_/datasets/vtab1k_dsprites_ori_bs128.py',
+]
+model = dict(head=dict(num_classes=16))
+train_dataloader = dict(batch_size=1024)

@@ -1,0 +1,8 @@
+# Full fine-tuning on vtab1k-dmlab, ViT-L/16 IN-21k (Fig. 4): no prompts,
+# batch 64 (Tab. 8).
+_base_ = [
+    '../_base_/methods/full_vit-l16-in21k.py',
+    '../_base_/datasets/vtab1k_dmlab_bs128.py',
+]
+model = dict(head=dict(num_classes=6))
+train_dataloader = dict(batch_size=64)

@@ -1,0 +1,8 @@
+# The Linear probe on vtab1k-oxford-pet, ViT-L/16 IN-21k (Fig. 4): no
+# prompts, batch 2048 (Tab. 8).
+_base_ = [
+    '../_base_/methods/linear_vit-l16-in21k.py',
+    '../_base_/datasets/vtab1k_oxford_pet_bs128.py',
+]
+model = dict(head=dict(num_classes=37))
+train_dataloader = dict(batch_size=2048)

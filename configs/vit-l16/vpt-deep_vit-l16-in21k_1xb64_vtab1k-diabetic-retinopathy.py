@@ -1,0 +1,10 @@
+# VPT-deep on vtab1k-diabetic-retinopathy, ViT-L/16 IN-21k (Fig. 4): p = 1
+# (ViT-B's, Tab. 13), batch 64 (Tab. 8).
+_base_ = [
+    '../_base_/methods/vpt-deep_vit-l16-in21k.py',
+    '../_base_/datasets/vtab1k_diabetic_retinopathy_bs128.py',
+]
+model = dict(
+    backbone=dict(prompt_cfg=dict(num_tokens=1)),
+    head=dict(num_classes=5))
+train_dataloader = dict(batch_size=64)
