@@ -1,0 +1,12 @@
+# VPT (pixel prompts) on a frozen ConvNeXt-B (ImageNet-21k), the paper's SGD
+# schedule (Tab. 6). A task config adds its dataset base and sets the class
+# count; Tab. 8's batch 128 is the dataset bases' default.
+_base_ = [
+    '../models/vpt_convnext-b.py',
+    '../schedules/vpt_sgd-100e.py',
+    '../default_runtime.py',
+]
+# A.1: p is searched in {1, 3, 5, 7, 9, 11} for ConvNets (no per-task
+# values are published; 5 is the default). The sweep tool does not vary p:
+# run it once per p (docs/backbones.md).
+prompt_length_grid = [1, 3, 5, 7, 9, 11]

@@ -1,0 +1,9 @@
+# VPT (pixel prompts) on ResNet-50 (ImageNet-1k)
+# on VTAB-1k Structured Clevr/count: batch 256 (Tab. 8),
+# p = 5 of {1, 3, 5, 7, 9, 11} (A.1).
+_base_ = [
+    '../_base_/methods/vpt_resnet50-in1k.py',
+    '../_base_/datasets/vtab1k_clevr_count_bs128.py',
+]
+model = dict(head=dict(num_classes=8))
+train_dataloader = dict(batch_size=256)
