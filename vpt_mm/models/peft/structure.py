@@ -18,6 +18,8 @@ from mmseg.models.backbones import SwinTransformer as SegSwinTransformer
 from mmseg.models.backbones import VisionTransformer as SegVisionTransformer
 from torch import nn
 
+from .base import PEFTWrapper
+
 VIT = (PretrainVisionTransformer, SegVisionTransformer)
 SWIN = (PretrainSwinTransformer, SegSwinTransformer)
 CONVNEXT = (PretrainConvNeXt, )
@@ -31,9 +33,17 @@ def _unsupported(backbone: nn.Module, what: str) -> TypeError:
                      'mmseg, and their subclasses)')
 
 
+def host_of(backbone: nn.Module) -> nn.Module:
+    """The backbone inside any PEFT wrappers."""
+    while isinstance(backbone, PEFTWrapper):
+        backbone = backbone.module
+    return backbone
+
+
 def blocks_of(backbone: nn.Module) -> List[nn.Module]:
     """The backbone's blocks (transformer layers, Swin blocks, ConvNeXt
     blocks, residual blocks) in forward order."""
+    backbone = host_of(backbone)
     if isinstance(backbone, VIT):
         return list(backbone.layers)
     if isinstance(backbone, SWIN):
@@ -50,6 +60,7 @@ def blocks_of(backbone: nn.Module) -> List[nn.Module]:
 
 def final_norms_of(backbone: nn.Module) -> List[nn.Module]:
     """The norm layers after the last block (none for ResNet)."""
+    backbone = host_of(backbone)
     if isinstance(backbone, PretrainVisionTransformer):
         # ln1: the final norm, ln2: the norm of avg_featmap outputs; each
         # an Identity (no parameters) when not used
@@ -73,6 +84,7 @@ def final_norms_of(backbone: nn.Module) -> List[nn.Module]:
 def ffns_of(backbone: nn.Module) -> List[nn.Module]:
     """The FFN sub-layer of every transformer block (ViT and Swin); each
     has the MLP ``layers`` whose output the residual is added to."""
+    backbone = host_of(backbone)
     if not isinstance(backbone, VIT + SWIN):
         raise TypeError(
             'adapters go after the FFN sub-layer of transformer blocks: '
@@ -91,6 +103,7 @@ def ffns_of(backbone: nn.Module) -> List[nn.Module]:
 
 def feature_dims_of(backbone: nn.Module) -> int:
     """Channels of the backbone's last output."""
+    backbone = host_of(backbone)
     if isinstance(backbone, VIT):
         return backbone.embed_dims
     if isinstance(backbone, SWIN):
