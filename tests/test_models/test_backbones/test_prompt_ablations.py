@@ -303,3 +303,21 @@ def test_cls_learned_and_prompt_fixed():
 def test_nonsense_combinations(prompt_cfg, message):
     with pytest.raises(ValueError, match=message):
         build(**prompt_cfg)
+
+
+# -- VPT+Bias (Tab. 9) composes ----------------------------------------------
+@pytest.mark.parametrize('prompt_cfg', [
+    dict(num_tokens=2, deep=True, layers='2->3', sharing='intra'),
+    dict(num_tokens=2, location='prepend-pixel'),
+    dict(num_tokens=17, deep=True, location='add'),
+])
+def test_vpt_plus_bias_composes(images, prompt_cfg):
+    peft = pytest.importorskip('vpt_mm.models.peft')
+    wrapped = peft.BiasTuning(module=build(**prompt_cfg))
+    trainable = {n for n, p in wrapped.named_parameters() if p.requires_grad}
+    prompts = {n for n, _ in wrapped.named_parameters() if '.prompt.' in
+               f'.{n}'}
+    assert prompts and prompts <= trainable
+    assert all(n.endswith('.bias') for n in trainable - prompts)
+    assert any(n.endswith('attn.qkv.bias') for n in trainable)
+    assert wrapped(images)[0].shape == (2, 32)
