@@ -256,3 +256,15 @@ def test_padded_maps(host_state):
             [tuple(o.shape) for o in plain(x)] == [(1, 32, 6, 6),
                                                    (1, 64, 3, 3)]
     assert all(torch.isfinite(o).all() for o in outs)
+
+
+def test_segmentation_backbone(host_state):
+    """In mmseg's registry too; its decode heads get image-token maps."""
+    from mmseg.registry import MODELS as SEG_MODELS
+    model = SEG_MODELS.build(
+        dict(type='PromptedSwin', prompt_cfg=dict(num_tokens=P, deep=True),
+             **BASE))
+    model.eval()
+    with torch.no_grad():
+        outs = model(images(1))
+    assert [tuple(o.shape) for o in outs] == [(1, 32, 8, 8), (1, 64, 4, 4)]
