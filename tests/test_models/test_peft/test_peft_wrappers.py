@@ -278,3 +278,35 @@ def test_segmentation_encoder_decoder_with_bias_and_prompts():
     losses['decode.loss_ce'].backward()
     assert model.backbone.module.layers[0].attn.qkv.bias.grad is not None
     assert model.backbone.module.layers[0].attn.qkv.weight.grad is None
+
+
+PROMPTED_HOSTS = dict(
+    swin=dict(SWIN, type='PromptedSwin',
+              prompt_cfg=dict(num_tokens=2, deep=True)),
+    convnext=dict(CONVNEXT, type='PromptedConvNeXt',
+                  prompt_cfg=dict(num_tokens=1), img_size=32),
+    resnet=dict(RESNET, type='PromptedResNet',
+                prompt_cfg=dict(num_tokens=1), img_size=32))
+
+
+@pytest.mark.parametrize('family', list(PROMPTED_HOSTS))
+def test_wrappers_compose_with_prompted_hosts(family):
+    """VPT + Bias and VPT + Partial-1 on the prompted Swin, ConvNeXt and
+    ResNet: the prompts keep training and following the mode."""
+    for wrapper, expected in (('BiasTuning', None),
+                              ('PartialTuning', PARTIAL_1[family])):
+        model = MODELS.build(dict(
+            type=wrapper, module=copy.deepcopy(PROMPTED_HOSTS[family])))
+        keys = trainable_keys(model)
+        prompts = {key for key in keys if key.startswith('prompt.')}
+        assert prompts
+        rest = keys - prompts
+        if expected is None:
+            assert rest and all(key.endswith('.bias') for key in rest)
+        else:
+            assert rest and all(key.startswith(expected) for key in rest)
+        model.train()
+        assert model.module.prompt.training
+        assert not model.module.stages[0].training if hasattr(
+            model.module, 'stages') else not model.module.layer1.training
+        assert model(torch.randn(1, 3, 32, 32))[-1].requires_grad
