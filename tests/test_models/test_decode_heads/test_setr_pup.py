@@ -22,6 +22,15 @@ TINY = dict(embed_dims=32, num_layers=4, num_heads=2, feedforward_channels=128)
 PATCH = 8
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models on a shared machine: threads only oversubscribe."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def mmseg_vit_to_mmpretrain(state_dict, patch_bias=None):
     """Keys of mmseg's ``VisionTransformer`` -> mmpretrain's.
 
@@ -125,10 +134,12 @@ def test_mapping_covers_every_weight():
         ours.state_dict())
 
 
-def tiny_segmentor(config, **backbone):
+def tiny_segmentor(config, init_cfg=None, **prompt_cfg):
     cfg = Config.fromfile(osp.join(ROOT, 'configs', 'setr', config)).model
-    cfg.backbone.update(arch=TINY, patch_size=PATCH, img_size=(32, 32),
-                        out_indices=(0, 1, 2, 3), init_cfg=None, **backbone)
+    vit = cfg.backbone.get('module', cfg.backbone)  # inside BiasTuning
+    vit.update(arch=TINY, patch_size=PATCH, img_size=(32, 32),
+               out_indices=(0, 1, 2, 3), init_cfg=init_cfg)
+    vit.prompt_cfg.update(prompt_cfg)
     for head in [cfg.decode_head, *cfg.auxiliary_head]:
         head.update(in_channels=32, channels=16, norm_cfg=dict(type='BN'))
     cfg.data_preprocessor.size = (32, 32)
@@ -139,14 +150,16 @@ def tiny_segmentor(config, **backbone):
     return model
 
 
-@pytest.mark.parametrize('deep_mode', ['prefix', 'token'])
-def test_decode_heads_receive_image_tokens_only(deep_mode):
-    model = tiny_segmentor(
-        'vpt_deep_vitl_ade20k.py',
-        prompt_cfg=dict(num_tokens=10, deep=True, dropout=0.1,
-                        deep_mode=deep_mode))
+@pytest.mark.parametrize('config,deep_mode', [
+    ('vpt_deep_vitl_ade20k.py', 'prefix'),
+    ('vpt_deep_vitl_ade20k.py', 'token'),
+    ('vpt_bias_vitl_ade20k.py', 'token'),
+])
+def test_decode_heads_receive_image_tokens_only(config, deep_mode):
+    model = tiny_segmentor(config, num_tokens=10, deep_mode=deep_mode)
+    vit = getattr(model.backbone, 'module', model.backbone)
     sequence_lengths, head_inputs = [], {}
-    for layer in model.backbone.layers:
+    for layer in vit.layers:
         layer.ffn.register_forward_hook(
             lambda m, args, out: sequence_lengths.append(args[0].shape[1]))
     heads = {'decode_head': model.decode_head}
@@ -184,12 +197,34 @@ def test_decode_heads_receive_image_tokens_only(deep_mode):
         assert sequence_lengths == [1 + 24] * 4
     loss = sum(value for key, value in losses.items() if 'loss' in key)
     loss.backward()
-    assert model.backbone.prompt.deep_prompt.grad.abs().sum() > 0
+    assert vit.prompt.deep_prompt.grad.abs().sum() > 0
     trainable = {
         name.split('.')[0] for name, param in model.named_parameters()
         if param.requires_grad
     }
     assert trainable == {'backbone', 'decode_head', 'auxiliary_head'}
-    assert all(
-        param.grad is None for name, param in model.backbone.named_parameters()
-        if not name.startswith('prompt.'))
+    with_bias = config.startswith('vpt_bias')
+    for name, param in vit.named_parameters():
+        trains = name.startswith('prompt.') or (with_bias and
+                                                name.endswith('.bias'))
+        assert (param.grad is not None) == trains, name
+
+
+@pytest.mark.parametrize('config', ['bias_vitl_ade20k.py',
+                                    'vpt_bias_vitl_ade20k.py'])
+def test_bias_configs_load_the_pretrained_backbone(tmp_path, config):
+    donor = tiny_segmentor('head_only_vitl_ade20k.py').backbone
+    randomize_(donor)
+    torch.save({'state_dict': {'backbone.' + key: value
+                               for key, value in donor.state_dict().items()}},
+               tmp_path / 'vit.pth')
+    model = tiny_segmentor(
+        config,
+        init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'vit.pth'),
+                      prefix='backbone.'))
+    loaded = model.backbone.state_dict()
+    for key, value in donor.state_dict().items():
+        assert torch.equal(loaded[key], value), key
+    assert set(loaded) - set(donor.state_dict()) == (
+        set() if config.startswith('bias') else
+        {'prompt.shallow_prompt', 'prompt.deep_prompt'})
