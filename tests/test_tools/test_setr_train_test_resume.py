@@ -101,20 +101,33 @@ def one_thread_no_mkldnn():
         torch.set_num_threads(threads)
 
 
+def drop_final_norm(src, dst):
+    """docs/segmentation.md's step after the converter: SETR's backbone has
+    no final norm, and PromptedViT loads strictly."""
+    checkpoint = torch.load(src, map_location='cpu')
+    for key in ('backbone.ln1.weight', 'backbone.ln1.bias'):
+        del checkpoint['state_dict'][key]
+    torch.save(checkpoint, dst)
+
+
 @pytest.fixture(scope='module')
 def setup(tmp_path_factory):
-    """Toy ADE20K and a tiny pretrained ViT in the converter's layout (no
-    final norm, as SETR's backbone has none)."""
-    from mmpretrain.models import VisionTransformer
+    """Toy ADE20K and a tiny timm ViT pretrained on 32x32 images (4x4
+    position grid), converted as users convert ViT-L/16."""
+    from timm.models.vision_transformer import VisionTransformer
+
+    from vpt_mm.models.utils.converters import convert_pretrained
     root = tmp_path_factory.mktemp('setr')
     write_toy_ade20k(str(root / 'data'), image_size=48,
                      split_sizes=dict(training=4, validation=2))
     torch.manual_seed(0)
-    vit = VisionTransformer(arch=TINY_ARCH, img_size=32, patch_size=8,
-                            final_norm=False)
-    vit.init_weights()
-    pretrained = {'backbone.' + k: v for k, v in vit.state_dict().items()}
-    torch.save({'state_dict': pretrained}, root / 'vit-tiny.pth')
+    timm_vit = VisionTransformer(img_size=32, patch_size=8, embed_dim=32,
+                                 depth=4, num_heads=2, mlp_ratio=2,
+                                 num_classes=0)
+    torch.save(timm_vit.state_dict(), root / 'timm.pth')
+    convert_pretrained(str(root / 'timm.pth'), str(root / 'converted.pth'))
+    drop_final_norm(root / 'converted.pth', root / 'vit-tiny.pth')
+    pretrained = torch.load(root / 'vit-tiny.pth')['state_dict']
     options = tiny_options(str(root / 'data'), str(root / 'vit-tiny.pth'))
     return root, pretrained, options
 
