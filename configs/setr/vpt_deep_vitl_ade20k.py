@@ -3,6 +3,8 @@
 # heads see image tokens only (PromptedViT drops the prompts before
 # reshaping its outputs). As the paper changed mmseg's recipe: lr 0.005 and
 # the heads' lr multiplier 1.0, so that heads and prompts share one lr.
+# Each checkpoint also gets its delta (prompts and heads): evaluate it with
+# tools/test.py CONFIG work_dirs/<run>/iter_160000.delta.safetensors
 _base_ = ['./full_vitl_ade20k.py']
 model = dict(
     backbone=dict(
@@ -11,3 +13,4 @@ model = dict(
 optim_wrapper = dict(
     optimizer=dict(lr=0.005),
     paramwise_cfg=dict(custom_keys={'head': dict(lr_mult=1.)}))
+custom_hooks = [dict(type='DeltaCheckpointHook')]

@@ -2,6 +2,7 @@
 tiny ViT and a generated set in ADE20K's layout."""
 import glob
 import os.path as osp
+import pickle
 import re
 import runpy
 import sys
@@ -191,10 +192,26 @@ def test_test_tool_reports_miou(setup, vpt_run):
     root, _, options = setup
     config, work_dir, _ = vpt_run
     log = run_tool('test.py', config, str(work_dir / 'iter_2.pth'),
-                   *as_arguments(options), work_dir=root / 'test')
+                   '--out', str(root / 'preds.pkl'), *as_arguments(options),
+                   work_dir=root / 'test')
     match = re.search(r'Iter\(test\) \[2/2\].*mIoU: ([\d.]+)', log)
     assert match, log[-2000:]
     assert 0 <= float(match.group(1)) <= 100
+    # the run's delta (prompts and heads) on the config's backbone: the same
+    delta = work_dir / 'iter_2.delta.safetensors'
+    assert osp.getsize(delta) < osp.getsize(work_dir / 'iter_2.pth') / 2
+    run_tool('test.py', config, str(delta), '--out',
+             str(root / 'delta_preds.pkl'), *as_arguments(options),
+             work_dir=root / 'test_delta')
+    with open(root / 'preds.pkl', 'rb') as file:
+        expected = pickle.load(file)
+    with open(root / 'delta_preds.pkl', 'rb') as file:
+        got = pickle.load(file)
+    assert len(got) == len(expected) == 2
+    for ours, theirs in zip(got, expected):
+        assert ours['seg_logits']['data'].shape == (150, 48, 48)
+        assert torch.equal(ours['seg_logits']['data'],
+                           theirs['seg_logits']['data'])
 
 
 def test_multi_scale_test_settings(setup, vpt_run):
