@@ -232,6 +232,10 @@ def test_multi_scale_test_settings(setup, vpt_run):
     runner = build_runner(cfg)
     metrics = runner.test()
     assert 0 <= metrics['mIoU'] <= 100
+    # the TTA model wraps the trained segmentor, loaded from the checkpoint
+    trained = state_dict(work_dir / 'iter_2.pth')
+    for key in ('backbone.prompt.deep_prompt', 'decode_head.conv_seg.weight'):
+        assert torch.equal(runner.model.module.state_dict()[key], trained[key])
     views = runner.test_dataloader.dataset.pipeline.transforms[1].subroutines
     assert len(views) == 12
     assert sorted({view.transforms[0].scale_factor for view in views}) == [
