@@ -5,7 +5,7 @@ import os.path as osp
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
+from mmengine.registry import DefaultScope
 from mmseg.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -82,10 +82,11 @@ def test_the_papers_changes():
 
 
 def test_tunable_parameters_match_the_paper():
-    init_default_scope('mmseg')
     tunable = {}
     for name in PAPER_TUNABLE:
-        with torch.device('meta'):  # shapes only: ViT-L costs nothing
+        # shapes only (ViT-L costs nothing), in mmseg's scope for this test
+        with torch.device('meta'), \
+                DefaultScope.overwrite_default_scope('mmseg'):
             model = MODELS.build(load(name).model)
         tunable[name] = sum(
             p.numel() for p in model.parameters() if p.requires_grad)

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 import torch
+from mmengine.registry import DefaultScope
 
 from vpt_mm.datasets.toy_ade20k import write_toy_ade20k
 
@@ -92,11 +93,13 @@ def as_arguments(options):
 def one_thread_no_mkldnn():
     """Tiny runs on a shared machine: one thread (no oversubscription), and
     no oneDNN, which prepares each new convolution shape for a long time
-    (shapes change with every test-time scale)."""
+    (shapes change with every test-time scale). The runs' default scope
+    (mmseg) does not outlive the module."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        with torch.backends.mkldnn.flags(enabled=False):
+        with torch.backends.mkldnn.flags(enabled=False), \
+                DefaultScope.overwrite_default_scope('mmseg'):
             yield
     finally:
         torch.set_num_threads(threads)

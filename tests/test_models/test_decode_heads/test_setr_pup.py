@@ -7,7 +7,7 @@ import mmseg
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
+from mmengine.registry import DefaultScope
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
@@ -23,12 +23,16 @@ PATCH = 8
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models on a shared machine: threads only oversubscribe."""
+def one_thread_mmseg_scope():
+    """Tiny models on a shared machine (threads only oversubscribe), built
+    in mmseg's default scope, which does not outlive the test."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    try:
+        with DefaultScope.overwrite_default_scope('mmseg'):
+            yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def mmseg_vit_to_mmpretrain(state_dict, patch_bias=None):
@@ -144,7 +148,6 @@ def tiny_segmentor(config, init_cfg=None, **prompt_cfg):
         head.update(in_channels=32, channels=16, norm_cfg=dict(type='BN'))
     cfg.data_preprocessor.size = (32, 32)
     cfg.test_cfg = dict(mode='whole')
-    init_default_scope('mmseg')
     model = MODELS.build(cfg)
     model.init_weights()
     return model
