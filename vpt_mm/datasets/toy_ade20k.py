@@ -6,7 +6,7 @@ is a few coloured rectangles whose colour encodes their class.
 """
 import os
 import os.path as osp
-from typing import Dict
+from typing import Dict, Optional
 
 import cv2
 import numpy as np
@@ -17,8 +17,16 @@ SPLIT_SIZES = dict(training=8, validation=4)
 def write_toy_ade20k(root: str,
                      image_size: int = 48,
                      seed: int = 0,
-                     split_sizes: Dict[str, int] = None) -> Dict[str, int]:
+                     split_sizes: Optional[Dict[str, int]] = None
+                     ) -> Dict[str, int]:
     """Write a toy ADE20K-layout set under ``root``.
+
+    Args:
+        root (str): The ``ADEChallengeData2016``-like folder to fill.
+        image_size (int): Side of the square images. Defaults to 48.
+        seed (int): Seed of the rectangles and their classes.
+        split_sizes (dict, optional): Images per split; defaults to
+            :data:`SPLIT_SIZES` (8 training, 4 validation).
 
     Returns:
         dict: Number of images written per split.
