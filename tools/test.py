@@ -3,49 +3,113 @@
 Examples:
     python tools/test.py CONFIG work_dirs/run/iter_1000.pth
     python tools/test.py CONFIG work_dirs/run/epoch_100.delta.safetensors
+    python tools/test.py CONFIG --prompt-ensemble \
+        seed0/epoch_100.delta.safetensors seed1/epoch_100.delta.safetensors
     bash tools/dist_test.sh CONFIG CHECKPOINT 8 --out results.pkl
 """
 import argparse
 import os.path as osp
+from typing import List
 
+from mmengine.config import Config
 from mmengine.dist import is_main_process
 from mmengine.evaluator import DumpResults
+from mmengine.runner import Runner
 
+from vpt_mm.models.ensemble import build_prompt_ensemble
 from vpt_mm.models.peft.delta import DELTA_SUFFIX, load_delta, unwrap
+from vpt_mm.models.utils.checkpoint import CheckpointMismatchError
 from vpt_mm.utils.runner import add_common_args, build_runner, load_config
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test a checkpoint')
     parser.add_argument('config', help='test config file path')
     parser.add_argument(
         'checkpoint',
+        nargs='?',
         help='checkpoint file (.pth), or a delta (.safetensors) that goes '
-        "on top of the pretrained backbone of the config's init_cfg")
+        "on top of the pretrained backbone of the config's init_cfg; "
+        'leave out with --prompt-ensemble')
+    parser.add_argument(
+        '--prompt-ensemble',
+        nargs='+',
+        metavar='CKPT',
+        help='evaluate the prompt ensemble (Fig. 15) of k runs of the '
+        'config: their checkpoints (.pth) or deltas (.safetensors), one '
+        "backbone forward on the batch replicated k times, the k heads' "
+        'logits averaged')
     parser.add_argument(
         '--out', help='dump the predictions to this pickle file')
     add_common_args(parser)
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
-def main() -> None:
-    args = parse_args()
-    if not osp.isfile(args.checkpoint):
-        raise SystemExit(f'checkpoint: no file at {args.checkpoint}')
-    cfg = load_config(args)
-    is_delta = args.checkpoint.endswith(DELTA_SUFFIX)
-    cfg.load_from = None if is_delta else args.checkpoint
+def checkpoint_files(args: argparse.Namespace) -> List[str]:
+    """The checkpoint or the ensemble's checkpoints, each an existing file.
+
+    Raises:
+        SystemExit: With a one-line message naming the argument or file.
+    """
+    if args.prompt_ensemble is not None:
+        if args.checkpoint is not None:
+            raise SystemExit(
+                f'checkpoint: give either CHECKPOINT ({args.checkpoint}) or '
+                '--prompt-ensemble CKPT [CKPT ...], not both')
+        files, option = args.prompt_ensemble, '--prompt-ensemble'
+    elif args.checkpoint is None:
+        raise SystemExit('checkpoint: give a checkpoint file (or '
+                         '--prompt-ensemble CKPT [CKPT ...])')
+    else:
+        files, option = [args.checkpoint], 'checkpoint'
+    for name in files:
+        if not osp.isfile(name):
+            raise SystemExit(f'{option}: no file at {name}')
+    return files
+
+
+def build_ensemble_runner(cfg: Config, files: List[str]) -> Runner:
+    """The config's runner evaluating the prompt ensemble of ``files``.
+
+    The ensemble is built first, so a run that does not fit (another
+    prompt length, a backbone that differs) fails before the runner starts.
+
+    Raises:
+        SystemExit: With a one-line message naming the file and key.
+    """
+    try:
+        ensemble = build_prompt_ensemble(cfg, files)
+    except (CheckpointMismatchError, ValueError) as error:
+        raise SystemExit(f'--prompt-ensemble: {error}') from error
+    cfg.load_from = None
     runner = build_runner(cfg)
-    if is_delta:
+    # the runner built cfg.model (a single run, never loaded); it evaluates
+    # the ensemble in its place, on its device and in its wrapper
+    runner.model = runner.wrap_model(
+        runner.cfg.get('model_wrapper_cfg'), ensemble)
+    return runner
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    files = checkpoint_files(args)
+    cfg = load_config(args)
+    if args.prompt_ensemble is not None:
+        runner = build_ensemble_runner(cfg, files)
+    elif files[0].endswith(DELTA_SUFFIX):
         # the shared backbone from the config's init_cfg, then the delta;
         # strict: every trained key with its shape, and nothing else
+        cfg.load_from = None
+        runner = build_runner(cfg)
         model = unwrap(runner.model)
         model.init_weights()
-        load_delta(model, args.checkpoint)
+        load_delta(model, files[0])
     else:
+        cfg.load_from = files[0]
+        runner = build_runner(cfg)
         # Strict: a checkpoint that does not fit the config (a missing key,
         # a prompt of another length) is an error here, not a warning.
-        runner.load_checkpoint(args.checkpoint, strict=True)
+        runner.load_checkpoint(files[0], strict=True)
     if args.out is not None:
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))
