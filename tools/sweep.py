@@ -1,6 +1,8 @@
 """The paper's tuning protocol for task configs: grid search, then seeds.
 
-For each config: every base lr x weight decay of the grid trains on the
+For each config: every base lr x weight decay of the grid (x prompt
+length, when the config's ``sweep_grid`` has ``num_tokens`` or
+``--num-tokens`` is given) trains on the
 protocol's tuning split (VTAB train800, FGVC train) and is scored on val
 (val200 / val); the best setting re-runs with 5 seeds on train800val200
 (train+val) and is scored on test (last-epoch top-1, mean and std). Each
@@ -12,6 +14,7 @@ Examples:
     python tools/sweep.py CONFIG --dry-run
     python tools/sweep.py CONFIG1 CONFIG2 --work-dir work_dirs/sweep/vpt-deep
     python tools/sweep.py CONFIG --gpus 4 --keep-going --cfg-options a.b=1
+    python tools/sweep.py CONFIG --num-tokens 1 5 10 50 --dry-run
     python tools/sweep.py --aggregate work_dirs/sweep/vpt-deep
         work_dirs/sweep/linear --method-name VPT-deep Linear
 """
@@ -41,6 +44,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--wds', nargs='+', type=float,
                         help='weight decays (default: '
                         'sweep_grid.weight_decay)')
+    parser.add_argument('--num-tokens', nargs='+', type=int,
+                        metavar='P',
+                        help='prompt lengths to search as a third axis '
+                        '(model.backbone.prompt_cfg.num_tokens; default: '
+                        'sweep_grid.num_tokens if the config has it, else '
+                        "the config's own p, not searched)")
     parser.add_argument('--seeds', nargs='+', type=int,
                         help='seeds of the final runs (default: 0 .. '
                         'num-seeds - 1)')
@@ -122,7 +131,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         specs = [
             load_task(config, args.work_dir, args.cfg_options, lrs=args.lrs,
                       wds=args.wds, seeds=seeds, tune_seeds=args.tune_seeds,
-                      val_interval=not args.keep_val_interval)
+                      val_interval=not args.keep_val_interval,
+                      num_tokens=args.num_tokens)
             for config in args.configs
         ]
         launcher = Launcher(TOOLS_DIR, gpus=args.gpus,

@@ -1,6 +1,6 @@
 # VPT (pixel prompts) on ResNet-50 (ImageNet-1k)
 # on VTAB-1k Structured SmallNORB/azimuth: batch 256 (Tab. 8),
-# p = 5 of {1, 3, 5, 7, 9, 11} (A.1).
+# p = 5; tools/sweep.py searches {1, 3, 5, 7, 9, 11} (A.1).
 _base_ = [
     '../_base_/methods/vpt_resnet50-in1k.py',
     '../_base_/datasets/vtab1k_smallnorb_azi_bs128.py',

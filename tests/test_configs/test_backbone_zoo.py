@@ -15,6 +15,7 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
 
 from vpt_mm.datasets.vtab import VTAB_TASKS
+from vpt_mm.utils.sweep import PROMPT_KEY, task_from_config, tune_runs
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG_ROOT = osp.join(ROOT, 'configs')
@@ -112,7 +113,7 @@ def test_config_has_the_papers_settings(path):
     assert backbone.type == backbone_type and backbone.img_size == 224
     assert backbone.init_cfg == dict(
         type='Pretrained', checkpoint=checkpoint, prefix='backbone.')
-    assert cfg.prompt_length_grid == lengths
+    assert 'prompt_length_grid' not in cfg
     assert backbone.prompt_cfg.num_tokens == default_p in lengths
     if backbone_type == 'PromptedSwin':
         assert (backbone.arch, backbone.window_size,
@@ -136,6 +137,8 @@ def test_config_has_the_papers_settings(path):
     lrs = SGD_LRS + (SHALLOW_EXTRA_LRS if method == 'vpt-shallow' else [])
     assert sorted(cfg.sweep_grid['base_lr']) == sorted(lrs)
     assert sorted(cfg.sweep_grid['weight_decay']) == sorted(WEIGHT_DECAYS)
+    # A.1: the sweep tool searches p as a third axis of the grid
+    assert cfg.sweep_grid['num_tokens'] == lengths
     assert cfg.train_cfg.max_epochs == 100
     assert cfg.auto_scale_lr == dict(base_batch_size=256, enable=True)
     with open(path) as file:
@@ -192,3 +195,25 @@ def test_config_builds(path, one_thread):
     assert torch.isfinite(losses['loss'])
     after = model.backbone.state_dict()
     assert all(torch.equal(after[key], value) for key, value in before.items())
+
+
+def test_the_sweep_searches_the_prompt_length(tmp_path):
+    """What tools/sweep.py plans for one config of each backbone."""
+    for backbone, settings in BACKBONES.items():
+        lengths, default_p = settings[2:4]
+        path = next(path for path in CONFIGS
+                    if parse(path)[1] == backbone)
+        cfg = load(path)
+        spec = task_from_config(cfg, path, str(tmp_path))
+        assert spec.num_tokens == lengths
+        lrs, wds = cfg.sweep_grid['base_lr'], cfg.sweep_grid['weight_decay']
+        runs = tune_runs(spec)
+        assert len(runs) == len(lrs) * len(wds) * len(lengths)
+        run = runs[1]
+        assert run.name == f'lr{lrs[0]:g}_wd{wds[0]:g}_p{lengths[1]}_seed0'
+        assert f'{PROMPT_KEY}={lengths[1]}' in run.cfg_options
+        # the run's option reaches the backbone's prompts
+        merged = copy.deepcopy(cfg)
+        merged.merge_from_dict({PROMPT_KEY: lengths[1]})
+        assert merged.model.backbone.prompt_cfg.num_tokens == lengths[1]
+        assert cfg.model.backbone.prompt_cfg.num_tokens == default_p

@@ -185,3 +185,30 @@ def test_command_line_errors(tmp_path, capsys, monkeypatch):
     (tmp_path / 'bare.py').write_text("task_name = 'cub'\n")
     assert tool.main([str(tmp_path / 'bare.py'), '--dry-run']) == 2
     assert 'protocol = dict(' in capsys.readouterr().err
+
+
+def test_dry_run_of_a_prompt_length_grid(tmp_path, capsys, monkeypatch):
+    """--num-tokens (or sweep_grid.num_tokens) adds p to the grid."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'toy_cub.py').write_text(
+        TASK_CONFIG.format(smoke=SMOKE, data=str(tmp_path / 'data')))
+    tool = load_tool()
+    status = tool.main(['toy_cub.py', '--num-tokens', '1', '3', '--lrs',
+                        '0.5', '--num-seeds', '1', '--dry-run'])
+    output = capsys.readouterr().out
+    assert status == 0, output
+    assert '1 lr x 1 wd x 2 prompt length(s) [1, 3] x 1 seed(s)' in output
+    assert 'tune lr0.5_wd0.001_p3_seed0: to run' in output
+    assert '--work-dir work_dirs/sweep/cub/tune/lr0.5_wd0.001_p1_seed0 ' \
+        '--cfg-options optim_wrapper.optimizer.lr=0.5 ' \
+        'optim_wrapper.optimizer.weight_decay=0.001 ' \
+        'model.backbone.prompt_cfg.num_tokens=1 ' in output
+    assert not (tmp_path / 'work_dirs').exists()
+    # the swept key cannot be set by hand; an unknown grid key is named
+    assert tool.main(['toy_cub.py', '--num-tokens', '1', '--dry-run',
+                      '--cfg-options',
+                      'model.backbone.prompt_cfg.num_tokens=2']) == 2
+    assert '--num-tokens' in capsys.readouterr().err
+    assert tool.main(['toy_cub.py', '--dry-run', '--cfg-options',
+                      'sweep_grid.prompt_len=[1,2]']) == 2
+    assert "unknown key(s) ['prompt_len']" in capsys.readouterr().err

@@ -567,3 +567,139 @@ def test_heat_map_is_a_png_of_the_grid(tmp_path):
     (tmp_path / 'not.png').write_bytes(b'GIF89a' + b'\0' * 30)
     with pytest.raises(ValueError):
         sweep.png_size(str(tmp_path / 'not.png'))
+
+
+# -- the prompt length axis (A.1: p is searched with the grid) ---------------
+def prompt_cfg(lengths=(1, 5, 10), **extra):
+    return iter_cfg(
+        sweep_grid=dict(base_lr=[0.5, 0.05], weight_decay=[0.001],
+                        num_tokens=list(lengths)),
+        model=dict(backbone=dict(prompt_cfg=dict(num_tokens=10))), **extra)
+
+
+class PromptTrain(FakeTrain):
+    """Val top-1 peaks at p = 5 and lr 0.05; test top-1 80 + seed + p."""
+
+    def score(self, run):
+        if run.phase == 'tune':
+            return 60. - 10 * run.base_lr - abs(run.num_tokens - 5)
+        return 80. + run.seed + run.num_tokens
+
+
+def test_prompt_length_is_a_third_axis_of_the_tune_phase(tmp_path):
+    spec = make_spec(tmp_path, prompt_cfg())
+    assert spec.num_tokens == [1, 5, 10]
+    runs = tune_runs(spec)
+    assert [run.name for run in runs[:3]] == [
+        'lr0.5_wd0.001_p1_seed0', 'lr0.5_wd0.001_p5_seed0',
+        'lr0.5_wd0.001_p10_seed0'
+    ]
+    assert len(runs) == 6 and runs[4].setting == (0.05, 0.001, 5)
+    assert parse_cfg_options(runs[4].cfg_options)[sweep.PROMPT_KEY] == 5
+    final = final_runs(spec, 0.05, 0.001, 10)
+    assert final[1].work_dir.endswith(
+        osp.join('final', 'lr0.05_wd0.001_p10_seed1'))
+    assert 'model.backbone.prompt_cfg.num_tokens=10' in final[1].cfg_options
+    with pytest.raises(ValueError, match='num_tokens'):
+        final_runs(spec, 0.05, 0.001)
+    # --num-tokens adds the axis to a config without it, or replaces it
+    cfg = iter_cfg(model=dict(backbone=dict(prompt_cfg=dict())))
+    assert make_spec(tmp_path, cfg, num_tokens=[3]).num_tokens == [3]
+    assert make_spec(tmp_path, prompt_cfg(), num_tokens=[7, 9]).settings[
+        :2] == [(0.5, 0.001, 7), (0.5, 0.001, 9)]
+    # a config of lr x wd only keeps its run names (old sweep dirs resume)
+    assert make_spec(tmp_path).num_tokens is None
+
+
+def test_the_grid_is_checked_key_by_key(tmp_path):
+    cfg = iter_cfg(sweep_grid=dict(base_lr=[0.1], weight_decay=[0.],
+                                   prompt_length=[1, 5]))
+    with pytest.raises(SweepError, match=r"unknown key\(s\) \['prompt_length"
+                       r"'\]") as error:
+        make_spec(tmp_path, cfg)
+    assert 'configs/x/task.py' in str(error.value)
+    # the swept p cannot be set by hand as well; without the axis it can
+    with pytest.raises(SweepError, match='model.backbone.prompt_cfg.'
+                       'num_tokens.*--num-tokens'):
+        make_spec(tmp_path, prompt_cfg(),
+                  cfg_options=['model.backbone.prompt_cfg.num_tokens=3'])
+    make_spec(tmp_path, cfg_options=['model.backbone.prompt_cfg.num_tokens=3'])
+    with pytest.raises(SweepError, match='no model.backbone.prompt_cfg'):
+        make_spec(tmp_path, num_tokens=[1, 5])
+    for lengths in ([1, 1], [1.5], [-1], []):
+        with pytest.raises(SweepError, match='sweep_grid.num_tokens'):
+            make_spec(tmp_path, prompt_cfg(lengths))
+
+
+def test_select_best_over_prompt_lengths():
+    means = {(0.1, 0.0, 10): 60., (0.1, 0.0, 1): 60., (0.5, 0.0, 5): 61.,
+             (0.05, 0.001, 50): 60.5}
+    assert select_best(means) == (0.5, 0.0, 5)
+    # ties: smaller lr first, then larger weight decay, then shorter prompt
+    assert select_best({(0.1, 0.0, 10): 60., (0.1, 0.0, 1): 60.,
+                        (0.1, 0.001, 50): 59.}) == (0.1, 0.0, 1)
+
+
+def test_sweep_selects_the_prompt_length_and_records_it(tmp_path):
+    spec = make_spec(tmp_path, prompt_cfg())
+    fake = PromptTrain(spec)
+    stats, log = quiet_sweep([spec], fake)
+    assert stats.trained == 8 and stats.failed == []
+    assert 'tune: 2 lr x 1 wd x 3 prompt length(s) [1, 5, 10] x 1 seed(s)' \
+        in log
+    assert 'best base lr 0.05, weight decay 0.001, prompt length 5' in log
+    assert [label for label, _ in fake.calls[-2:]] == [
+        'final lr0.05_wd0.001_p5_seed0', 'final lr0.05_wd0.001_p5_seed1'
+    ]
+    assert all('model.backbone.prompt_cfg.num_tokens=5' in command
+               for _, command in fake.calls[-2:])
+    results = json.load(open(osp.join(spec.work_dir, 'results.json')))
+    assert results['tune']['num_tokens'] == [1, 5, 10]
+    # val_top1[i][j][k]: base_lr[i], weight_decay[j], num_tokens[k]
+    assert results['tune']['val_top1'] == [[[51., 55., 50.]],
+                                           [[55.5, 59.5, 54.5]]]
+    assert results['tune']['runs'][1]['num_tokens'] == 5
+    assert results['best']['num_tokens'] == 5
+    assert results['best']['val_top1'] == 59.5
+    assert [run['num_tokens'] for run in results['final']['runs']] == [5, 5]
+    assert results['final']['test_top1_mean'] == 85.5
+    # one heat map panel per p, side by side: wider than tall
+    width, height = sweep.png_size(osp.join(spec.work_dir, 'grid.png'))
+    assert width > 1.5 * height
+    # resumable; and the dry run of a fresh dir shows the axis
+    fake = PromptTrain(spec)
+    stats, _ = quiet_sweep([spec], fake)
+    assert fake.calls == [] and stats.skipped == 8
+    other = make_spec(tmp_path / 'dry', prompt_cfg())
+    _, log = quiet_sweep([other], fake, dry_run=True)
+    assert 'tune lr0.05_wd0.001_p10_seed0: to run' in log
+    assert 'model.backbone.prompt_cfg.num_tokens=10 randomness.seed=0' in log
+
+
+def test_summary_has_the_papers_prompt_length_rows(tmp_path):
+    deep, linear = str(tmp_path / 'deep'), str(tmp_path / 'linear')
+    for task, mean, length in [('cifar100', 78.8, 10), ('dtd', 65.8, 1),
+                               ('eurosat', 96.1, 50)]:
+        write_results(deep, 'vtab1k', task, mean)
+        path = osp.join(deep, task, 'results.json')
+        results = json.load(open(path))
+        results['best'] = dict(base_lr=0.1, weight_decay=0.,
+                               num_tokens=length)
+        sweep._write_json(path, results)
+    write_results(linear, 'vtab1k', 'cifar100', 63.4)
+    md_path, csv_path = sweep.write_summary(
+        [('Swin-deep', deep), ('Linear', linear)], str(tmp_path / 'out'))
+    lines = open(md_path).read().splitlines()
+    rows = [line for line in lines if line.startswith('| Swin-deep')
+            or line.startswith('| Linear')]
+    assert rows[0].startswith('| Swin-deep | 78.8 |')
+    assert rows[1].startswith('| Swin-deep p | 10 | - | 1 | - |')
+    assert '| 5.5* | - | 50 | - | - | 50.0* |' in rows[1]
+    assert rows[2].startswith('| Linear | 63.4 |') and len(rows) == 3
+    assert any('prompt length p selected' in line for line in lines)
+    table = list(csv.DictReader(open(csv_path)))
+    assert [row['method'] for row in table] == [
+        'Swin-deep', 'Linear', 'Swin-deep p'
+    ]
+    assert table[2]['cifar100'] == '10' and table[2]['natural_n'] == '2'
+    assert float(table[2]['natural_mean']) == 5.5

@@ -3,18 +3,21 @@
 For one task config (Sec. 4.1 and Tab. 6 of the paper, as the official
 scripts do it):
 
-1. *tune*: every base lr x weight decay of the grid is trained on the
-   protocol's tuning train split (VTAB ``train800``, FGVC ``train``) and
-   scored on its val split (``val200`` / ``val``);
+1. *tune*: every base lr x weight decay of the grid (x prompt length, for
+   configs that search it: A.1 of the paper) is trained on the protocol's
+   tuning train split (VTAB ``train800``, FGVC ``train``) and scored on
+   its val split (``val200`` / ``val``);
 2. the setting with the best mean val top-1 is selected (ties: the smaller
-   base lr, then the larger weight decay; see :func:`select_best`);
+   base lr, then the larger weight decay, then the shorter prompt; see
+   :func:`select_best`);
 3. *final*: that setting is re-run with several seeds on the final train
    split (``train800val200`` / ``trainval``) and scored on ``test``; the
    last epoch's test top-1 is reported as mean and std over the seeds.
 
 A run is one ``tools/train.py`` process (or ``tools/dist_train.sh``), whose
 settings are ``--cfg-options`` and whose work dir is
-``<sweep dir>/<task>/<phase>/lr<lr>_wd<wd>_seed<seed>``. Its score is the
+``<sweep dir>/<task>/<phase>/lr<lr>_wd<wd>_seed<seed>`` (with a prompt
+length axis ``lr<lr>_wd<wd>_p<p>_seed<seed>``). Its score is the
 last ``accuracy/top1`` in its own mmengine logs
 (``<run dir>/<timestamp>/vis_data/scalars.json``). A run is finished when
 ``sweep_result.json`` exists in its dir, written only after the process
@@ -29,6 +32,11 @@ The config declares the protocol (dataset base), the task and the grid
     task_name = 'cifar100'
     benchmark = 'vtab1k'   # or 'fgvc'
     sweep_grid = dict(base_lr=[50., 25., ...], weight_decay=[0.01, ...])
+
+and, to search the prompt length as well (method base), the values of
+``model.backbone.prompt_cfg.num_tokens``::
+
+    sweep_grid = dict(num_tokens=[1, 5, 10, 50])
 """
 import argparse
 import csv
@@ -65,6 +73,10 @@ SEED_KEY = 'randomness.seed'
 TRAIN_SPLIT_KEY = 'train_dataloader.dataset.split'
 VAL_SPLIT_KEY = 'val_dataloader.dataset.split'
 SWEPT_KEYS = (LR_KEY, WD_KEY, SEED_KEY, TRAIN_SPLIT_KEY, VAL_SPLIT_KEY)
+# set as well when the grid has a prompt length axis
+PROMPT_KEY = 'model.backbone.prompt_cfg.num_tokens'
+# the axes sweep_grid may have: base lr, weight decay, prompt length
+GRID_KEYS = ('base_lr', 'weight_decay', 'num_tokens')
 VAL_INTERVAL_KEY = 'train_cfg.val_interval'
 LOG_BY_EPOCH_KEY = 'default_hooks.logger.log_metric_by_epoch'
 TIE_TOLERANCE = 1e-6  # val top-1 (%) closer than this is a tie
@@ -134,6 +146,9 @@ class TaskSpec:
         final_step (int, optional): The ``step`` the last validation is
             logged with (``max_epochs`` or ``max_iters``); a score logged
             at another step is not the last epoch's. ``None``: unchecked.
+        num_tokens (list[int], optional): Prompt lengths of the grid (its
+            third axis, ``model.backbone.prompt_cfg.num_tokens``);
+            ``None``: the config's own prompt length, not searched.
     """
 
     config: str
@@ -150,6 +165,17 @@ class TaskSpec:
     max_progress: Optional[int] = None
     loop_options: List[str] = field(default_factory=list)
     final_step: Optional[int] = None
+    num_tokens: Optional[List[int]] = None
+
+    @property
+    def settings(self) -> List[tuple]:
+        """The grid points in run order (base lr outer): ``(base_lr,
+        weight_decay)``, or ``(base_lr, weight_decay, num_tokens)`` with a
+        prompt length axis."""
+        if self.num_tokens is None:
+            return [(lr, wd) for lr in self.lrs for wd in self.wds]
+        return [(lr, wd, p) for lr in self.lrs for wd in self.wds
+                for p in self.num_tokens]
 
 
 @dataclass
@@ -166,6 +192,8 @@ class Run:
             run's score (val when tuning, test in the final phase).
         work_dir (str): The run's ``--work-dir``.
         cfg_options (list[str]): All ``--cfg-options`` of the run.
+        num_tokens (int, optional): Prompt length, when the grid searches
+            it.
     """
 
     phase: str
@@ -176,10 +204,19 @@ class Run:
     eval_split: str
     work_dir: str
     cfg_options: List[str]
+    num_tokens: Optional[int] = None
 
     @property
     def name(self) -> str:
-        return run_name(self.base_lr, self.weight_decay, self.seed)
+        return run_name(self.base_lr, self.weight_decay, self.seed,
+                        self.num_tokens)
+
+    @property
+    def setting(self) -> tuple:
+        """The run's grid point (see :attr:`TaskSpec.settings`)."""
+        if self.num_tokens is None:
+            return (self.base_lr, self.weight_decay)
+        return (self.base_lr, self.weight_decay, self.num_tokens)
 
     @property
     def label(self) -> str:
@@ -191,10 +228,23 @@ def _num(value: float) -> str:
     return f'{float(value):.10g}'
 
 
-def run_name(base_lr: float, weight_decay: float, seed: int) -> str:
+def run_name(base_lr: float,
+             weight_decay: float,
+             seed: int,
+             num_tokens: Optional[int] = None) -> str:
     """``lr<base lr>_wd<weight decay>_seed<seed>``, e.g.
-    ``lr0.25_wd0.001_seed0``."""
-    return f'lr{_num(base_lr)}_wd{_num(weight_decay)}_seed{seed}'
+    ``lr0.25_wd0.001_seed0``; with a prompt length
+    ``lr0.25_wd0.001_p10_seed0``."""
+    prompt = '' if num_tokens is None else f'_p{int(num_tokens)}'
+    return f'lr{_num(base_lr)}_wd{_num(weight_decay)}{prompt}_seed{seed}'
+
+
+def describe_setting(setting: Sequence) -> str:
+    """``base lr 0.25, weight decay 0.001[, prompt length 10]``."""
+    text = f'base lr {_num(setting[0])}, weight decay {_num(setting[1])}'
+    if len(setting) > 2:
+        text += f', prompt length {int(setting[2])}'
+    return text
 
 
 def parse_cfg_options(options: Sequence[str]) -> dict:
@@ -219,6 +269,25 @@ def _float_list(values: Iterable, what: str, where: str) -> List[float]:
     return values
 
 
+def _length_list(values: Iterable, where: str) -> List[int]:
+    """Prompt lengths: distinct non-negative integers."""
+    what = 'sweep_grid.num_tokens (the prompt length grid)'
+    try:
+        lengths = [int(value) for value in values]
+        exact = all(float(value) == length
+                    for value, length in zip(values, lengths))
+    except (TypeError, ValueError):
+        lengths, exact = [], False
+    if not exact or any(length < 0 for length in lengths):
+        raise SweepError(f'{where}: {what} must be a list of non-negative '
+                         f'integers, got {values!r}')
+    if not lengths:
+        raise SweepError(f'{where}: {what} is empty')
+    if len(set(lengths)) != len(lengths):
+        raise SweepError(f'{where}: {what} has repeated values: {lengths}')
+    return lengths
+
+
 def task_from_config(cfg: Config,
                      config: str,
                      work_dir: str,
@@ -227,7 +296,8 @@ def task_from_config(cfg: Config,
                      wds: Optional[Sequence[float]] = None,
                      seeds: Sequence[int] = (0, 1, 2, 3, 4),
                      tune_seeds: Sequence[int] = (0, ),
-                     val_interval: bool = True) -> TaskSpec:
+                     val_interval: bool = True,
+                     num_tokens: Optional[Sequence[int]] = None) -> TaskSpec:
     """Check a loaded config against the sweep's contract and plan it.
 
     Args:
@@ -243,21 +313,40 @@ def task_from_config(cfg: Config,
         seeds (Sequence[int]): Seeds of the final runs.
         tune_seeds (Sequence[int]): Seeds of each grid point.
         val_interval (bool): Validate only at the end of each run.
+        num_tokens (Sequence[int], optional): Prompt lengths to search;
+            default ``sweep_grid.num_tokens`` of the config if it has one,
+            else the prompt length is not searched.
 
     Returns:
         TaskSpec: The task.
 
     Raises:
         SweepError: A missing or malformed ``protocol``, ``task_name``,
-            ``benchmark`` or grid, or ``cfg_options`` setting a key the
-            sweep sets.
+            ``benchmark`` or grid, a ``sweep_grid`` key the sweep does not
+            know, a prompt length grid for a config without
+            ``model.backbone.prompt_cfg``, or ``cfg_options`` setting a key
+            the sweep sets.
     """
     where = config
+    grid = cfg.get('sweep_grid') or {}
+    if not isinstance(grid, Mapping):
+        raise SweepError(f'{where}: sweep_grid must be a dict of '
+                         f'{list(GRID_KEYS)}, got {grid!r}')
+    unknown = sorted(set(grid) - set(GRID_KEYS))
+    if unknown:
+        raise SweepError(
+            f'{where}: sweep_grid has the unknown key(s) {unknown}; the '
+            f'sweep searches {list(GRID_KEYS)} only')
+    if num_tokens is None and grid.get('num_tokens') is not None:
+        num_tokens = grid['num_tokens']
+    swept = list(SWEPT_KEYS) + ([PROMPT_KEY] if num_tokens is not None
+                                else [])
     options = parse_cfg_options(cfg_options)
-    clash = [key for key in SWEPT_KEYS if key in options]
+    clash = [key for key in swept if key in options]
     if clash:
         raise SweepError(f'--cfg-options sets {clash}, which the sweep sets '
-                         'for each run; use --lrs/--wds/--seeds instead')
+                         'for each run; use --lrs/--wds/--num-tokens/--seeds '
+                         'instead')
 
     protocol = cfg.get('protocol')
     shape = ("protocol = dict(tune=dict(train='train800', val='val200'), "
@@ -285,7 +374,6 @@ def task_from_config(cfg: Config,
         raise SweepError(f'{where}: task_name {task!r} is not a '
                          f'{benchmark} task; choose from {list(known)}')
 
-    grid = cfg.get('sweep_grid') or {}
     if lrs is None:
         if 'base_lr' not in grid:
             raise SweepError(f'{where}: no sweep_grid.base_lr (its schedule '
@@ -298,6 +386,13 @@ def task_from_config(cfg: Config,
         wds = grid['weight_decay']
     lrs = _float_list(lrs, 'the base lr grid', where)
     wds = _float_list(wds, 'the weight decay grid', where)
+    if num_tokens is not None:
+        num_tokens = _length_list(num_tokens, where)
+        backbone = (cfg.get('model') or {}).get('backbone') or {}
+        if not isinstance(backbone.get('prompt_cfg'), Mapping):
+            raise SweepError(
+                f'{where}: sweep_grid.num_tokens searches {PROMPT_KEY}, but '
+                'the config has no model.backbone.prompt_cfg')
     seeds, tune_seeds = [int(s) for s in seeds], [int(s) for s in tune_seeds]
     for what, values in (('seeds', seeds), ('tune seeds', tune_seeds)):
         if not values or len(set(values)) != len(values):
@@ -335,7 +430,8 @@ def task_from_config(cfg: Config,
         loop=loop,
         max_progress=max_progress,
         loop_options=loop_options,
-        final_step=final_step)
+        final_step=final_step,
+        num_tokens=num_tokens)
 
 
 def load_task(config: str, work_dir: str, cfg_options: Sequence[str] = (),
@@ -351,9 +447,17 @@ def load_task(config: str, work_dir: str, cfg_options: Sequence[str] = (),
     return task_from_config(cfg, config, work_dir, cfg_options, **kwargs)
 
 
-def make_run(spec: TaskSpec, phase: str, base_lr: float, weight_decay: float,
-             seed: int) -> Run:
-    """The run of ``spec`` for one phase, setting and seed."""
+def make_run(spec: TaskSpec,
+             phase: str,
+             base_lr: float,
+             weight_decay: float,
+             seed: int,
+             num_tokens: Optional[int] = None) -> Run:
+    """The run of ``spec`` for one phase, setting and seed
+    (``num_tokens``: exactly when the grid has a prompt length axis)."""
+    if (num_tokens is None) != (spec.num_tokens is None):
+        raise ValueError('num_tokens must be given exactly when the grid '
+                         f'searches the prompt length, got {num_tokens!r}')
     if phase == 'tune':
         train_split = spec.protocol['tune']['train']
         eval_split = spec.protocol['tune']['val']
@@ -365,30 +469,38 @@ def make_run(spec: TaskSpec, phase: str, base_lr: float, weight_decay: float,
     options = list(spec.cfg_options) + [
         f'{LR_KEY}={float(base_lr)!r}',
         f'{WD_KEY}={float(weight_decay)!r}',
+    ]
+    if num_tokens is not None:
+        num_tokens = int(num_tokens)
+        options.append(f'{PROMPT_KEY}={num_tokens}')
+    options += [
         f'{SEED_KEY}={int(seed)}',
         f'{TRAIN_SPLIT_KEY}={train_split}',
         f'{VAL_SPLIT_KEY}={eval_split}',
     ]
     options += spec.loop_options
-    name = run_name(base_lr, weight_decay, seed)
+    name = run_name(base_lr, weight_decay, seed, num_tokens)
     return Run(phase, float(base_lr), float(weight_decay), int(seed),
                train_split, eval_split,
-               osp.join(spec.work_dir, phase, name), options)
+               osp.join(spec.work_dir, phase, name), options, num_tokens)
 
 
 def tune_runs(spec: TaskSpec) -> List[Run]:
-    """The grid's runs: base lr (outer) x weight decay x tune seed."""
+    """The grid's runs: base lr (outer) x weight decay [x prompt length]
+    x tune seed."""
     return [
-        make_run(spec, 'tune', lr, wd, seed) for lr in spec.lrs
-        for wd in spec.wds for seed in spec.tune_seeds
+        make_run(spec, 'tune', *setting[:2], seed, *setting[2:])
+        for setting in spec.settings for seed in spec.tune_seeds
     ]
 
 
-def final_runs(spec: TaskSpec, base_lr: float,
-               weight_decay: float) -> List[Run]:
+def final_runs(spec: TaskSpec,
+               base_lr: float,
+               weight_decay: float,
+               num_tokens: Optional[int] = None) -> List[Run]:
     """The final runs of the chosen setting, one per seed."""
     return [
-        make_run(spec, 'final', base_lr, weight_decay, seed)
+        make_run(spec, 'final', base_lr, weight_decay, seed, num_tokens)
         for seed in spec.seeds
     ]
 
@@ -539,41 +651,47 @@ def last_score(work_dir: str,
 
 
 # -- selection and statistics -------------------------------------------------
-def grid_means(spec: TaskSpec, scores: Mapping[str, float]
-               ) -> Dict[Tuple[float, float], Optional[float]]:
+def grid_means(spec: TaskSpec,
+               scores: Mapping[str, float]) -> Dict[tuple, Optional[float]]:
     """Mean val top-1 over the tune seeds of each grid point; ``None``
     where a seed's run has no score.
 
     Args:
         spec (TaskSpec): The task.
         scores (Mapping[str, float]): Val top-1 by run name.
+
+    Returns:
+        dict: ``setting -> mean`` for each of :attr:`TaskSpec.settings`
+        (``(base_lr, weight_decay)`` or ``(base_lr, weight_decay,
+        num_tokens)``).
     """
     means = {}
-    for lr in spec.lrs:
-        for wd in spec.wds:
-            values = [scores.get(run_name(lr, wd, seed))
-                      for seed in spec.tune_seeds]
-            means[(lr, wd)] = None if None in values else sum(values) / len(
-                values)
+    for setting in spec.settings:
+        values = [scores.get(run_name(*setting[:2], seed, *setting[2:]))
+                  for seed in spec.tune_seeds]
+        means[setting] = None if None in values else sum(values) / len(
+            values)
     return means
 
 
-def select_best(means: Mapping[Tuple[float, float], Optional[float]],
-                tolerance: float = TIE_TOLERANCE) -> Tuple[float, float]:
+def select_best(means: Mapping[tuple, Optional[float]],
+                tolerance: float = TIE_TOLERANCE) -> tuple:
     """The grid point with the best mean val top-1.
 
     Ties (within ``tolerance``; frequent on a 200-image val set, where one
     image is 0.5%) go to the smaller base lr, further from the divergence
     that the grid's large lrs reach, then to the larger weight decay, the
-    stronger regulariser.
+    stronger regulariser, then (with a prompt length axis) to the shorter
+    prompt, the cheaper model.
 
     Args:
         means (Mapping): ``(base_lr, weight_decay) -> mean val top-1`` or
-            ``None`` (not scored; ignored). NaN counts as not scored.
+            ``(base_lr, weight_decay, num_tokens) -> ...``; ``None`` (not
+            scored) and NaN are ignored.
         tolerance (float): Scores this close are a tie.
 
     Returns:
-        tuple[float, float]: ``(base_lr, weight_decay)``.
+        tuple: The selected key, ``(base_lr, weight_decay[, num_tokens])``.
     """
     scored = {key: value for key, value in means.items()
               if value is not None and not math.isnan(value)}
@@ -581,7 +699,7 @@ def select_best(means: Mapping[Tuple[float, float], Optional[float]],
         raise SweepError('no grid point has a score to select from')
     top = max(scored.values())
     ties = [key for key, value in scored.items() if value >= top - tolerance]
-    return min(ties, key=lambda key: (key[0], -key[1]))
+    return min(ties, key=lambda key: (key[0], -key[1], *key[2:]))
 
 
 def mean_std(values: Sequence[float]) -> Tuple[float, float]:
@@ -598,7 +716,7 @@ def mean_std(values: Sequence[float]) -> Tuple[float, float]:
 
 # -- results of a task --------------------------------------------------------
 def _run_record(spec: TaskSpec, run: Run, result: Optional[dict]) -> dict:
-    return dict(
+    record = dict(
         name=run.name,
         base_lr=run.base_lr,
         weight_decay=run.weight_decay,
@@ -607,6 +725,19 @@ def _run_record(spec: TaskSpec, run: Run, result: Optional[dict]) -> dict:
         eval_split=run.eval_split,
         top1=None if result is None else result['top1'],
         work_dir=osp.relpath(run.work_dir, spec.work_dir))
+    if run.num_tokens is not None:
+        record['num_tokens'] = run.num_tokens
+    return record
+
+
+def _grid_values(spec: TaskSpec, means: Mapping[tuple, Optional[float]]
+                 ) -> list:
+    """``means`` nested as ``[i][j]`` (``base_lr[i]``,
+    ``weight_decay[j]``), or ``[i][j][k]`` with ``num_tokens[k]``."""
+    if spec.num_tokens is None:
+        return [[means[(lr, wd)] for wd in spec.wds] for lr in spec.lrs]
+    return [[[means[(lr, wd, p)] for p in spec.num_tokens]
+             for wd in spec.wds] for lr in spec.lrs]
 
 
 def task_results(spec: TaskSpec,
@@ -619,7 +750,8 @@ def task_results(spec: TaskSpec,
     Args:
         spec (TaskSpec): The task.
         tune: ``(run, result or None)`` of the grid's runs.
-        best: The selected ``(base_lr, weight_decay)``, once selected.
+        best: The selected ``(base_lr, weight_decay[, num_tokens])``, once
+            selected.
         final: ``(run, result or None)`` of the final runs.
         metric (str): The metric read from the logs.
     """
@@ -628,6 +760,28 @@ def task_results(spec: TaskSpec,
     final_scores = [result['top1'] for _, result in final if result]
     complete = best is not None and len(final) == len(spec.seeds) and len(
         final_scores) == len(spec.seeds)
+    tune_record = dict(
+        train_split=spec.protocol['tune']['train'],
+        val_split=spec.protocol['tune']['val'],
+        seeds=spec.tune_seeds,
+        base_lr=spec.lrs,
+        weight_decay=spec.wds)
+    if spec.num_tokens is not None:
+        tune_record['num_tokens'] = spec.num_tokens
+    tune_record.update(
+        # val_top1[i][j]: base_lr[i], weight_decay[j] (and [k]:
+        # num_tokens[k] with a prompt length axis); mean over seeds
+        val_top1=_grid_values(spec, means),
+        runs=[_run_record(spec, run, result) for run, result in tune])
+    best_record = None
+    if best is not None:
+        best_record = dict(base_lr=best[0], weight_decay=best[1])
+        tie_rule = ('best mean val top-1; ties: smaller base lr, then '
+                    'larger weight decay')
+        if len(best) > 2:
+            best_record['num_tokens'] = best[2]
+            tie_rule += ', then shorter prompt'
+        best_record.update(val_top1=means[tuple(best)], tie_rule=tie_rule)
     results = dict(
         task=spec.task,
         benchmark=spec.benchmark,
@@ -637,20 +791,8 @@ def task_results(spec: TaskSpec,
         cfg_options=spec.cfg_options,
         status='complete' if complete else
         ('final' if best is not None else 'tune'),
-        tune=dict(
-            train_split=spec.protocol['tune']['train'],
-            val_split=spec.protocol['tune']['val'],
-            seeds=spec.tune_seeds,
-            base_lr=spec.lrs,
-            weight_decay=spec.wds,
-            # val_top1[i][j]: base_lr[i], weight_decay[j]; mean over seeds
-            val_top1=[[means[(lr, wd)] for wd in spec.wds]
-                      for lr in spec.lrs],
-            runs=[_run_record(spec, run, result) for run, result in tune]),
-        best=None if best is None else dict(
-            base_lr=best[0], weight_decay=best[1], val_top1=means[best],
-            tie_rule='best mean val top-1; ties: smaller base lr, then '
-            'larger weight decay'),
+        tune=tune_record,
+        best=best_record,
         final=dict(
             train_split=spec.protocol['final']['train'],
             test_split=spec.protocol['final']['test'],
@@ -701,48 +843,86 @@ def plot_grid(lrs: Sequence[float],
     Returns:
         str: ``path``.
     """
+    return plot_grids(lrs, wds, [('', values, best)], path, title)
+
+
+def plot_grids(lrs: Sequence[float],
+               wds: Sequence[float],
+               panels: Sequence[Tuple[str, Sequence[Sequence[Optional[float]]],
+                                      Optional[Tuple[float, float]]]],
+               path: str,
+               title: str = '') -> str:
+    """Write several lr x wd heat maps side by side (at most three per
+    row) on one colour scale, e.g. one per prompt length.
+
+    Args:
+        lrs (Sequence[float]): Base lrs, one row of each panel each.
+        wds (Sequence[float]): Weight decays, one column each.
+        panels: ``(panel title, values, best)`` each, with ``values`` and
+            ``best`` as in :func:`plot_grid`.
+        path (str): Output ``.png``.
+        title (str): Figure title.
+
+    Returns:
+        str: ``path``.
+    """
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
 
-    grid = np.array([[np.nan if value is None else float(value)
-                      for value in row] for row in values], dtype=float)
-    figure = Figure(figsize=(2.2 + 1.0 * len(wds), 1.6 + 0.45 * len(lrs)))
+    grids = [
+        np.array([[np.nan if value is None else float(value)
+                   for value in row] for row in values], dtype=float)
+        for _, values, _ in panels
+    ]
+    finite = np.concatenate([grid[np.isfinite(grid)] for grid in grids])
+    low, high = (finite.min(), finite.max()) if finite.size else (0., 1.)
+    middle = (low + high) / 2
+    columns = min(len(panels), 3)
+    rows = -(-len(panels) // columns)
+    figure = Figure(
+        figsize=(1.0 + columns * (1.2 + 1.0 * len(wds)),
+                 0.4 + rows * (1.2 + 0.45 * len(lrs))),
+        layout='constrained')
     FigureCanvasAgg(figure)
-    axes = figure.add_subplot(1, 1, 1)
     try:
         from matplotlib import colormaps
         cmap = colormaps['viridis']
     except ImportError:  # matplotlib < 3.5
         from matplotlib import cm
         cmap = cm.get_cmap('viridis')
-    image = axes.imshow(np.ma.masked_invalid(grid),
-                        cmap=cmap.with_extremes(bad='0.85'), aspect='auto')
-    finite = grid[np.isfinite(grid)]
-    middle = (finite.min() + finite.max()) / 2 if finite.size else 0.
-    for i in range(len(lrs)):
-        for j in range(len(wds)):
-            value = grid[i, j]
-            text = '-' if np.isnan(value) else f'{value:.1f}'
-            colour = 'black' if np.isnan(value) or value > middle else 'white'
-            axes.text(j, i, text, ha='center', va='center', color=colour,
-                      fontsize=8)
-    if best is not None and best[0] in lrs and best[1] in wds:
-        i, j = list(lrs).index(best[0]), list(wds).index(best[1])
-        from matplotlib.patches import Rectangle
-        axes.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False,
-                                 edgecolor='red', linewidth=2))
-    axes.set_xticks(range(len(wds)))
-    axes.set_xticklabels([_num(wd) for wd in wds])
-    axes.set_yticks(range(len(lrs)))
-    axes.set_yticklabels([_num(lr) for lr in lrs])
-    axes.set_xlabel('weight decay')
-    axes.set_ylabel('base lr')
+    cmap = cmap.with_extremes(bad='0.85')
+    all_axes = []
+    for index, ((name, _, best), grid) in enumerate(zip(panels, grids)):
+        axes = figure.add_subplot(rows, columns, index + 1)
+        all_axes.append(axes)
+        image = axes.imshow(np.ma.masked_invalid(grid), cmap=cmap,
+                            vmin=low, vmax=high, aspect='auto')
+        for i in range(len(lrs)):
+            for j in range(len(wds)):
+                value = grid[i, j]
+                text = '-' if np.isnan(value) else f'{value:.1f}'
+                colour = 'black' if np.isnan(value) or value > middle \
+                    else 'white'
+                axes.text(j, i, text, ha='center', va='center',
+                          color=colour, fontsize=8)
+        if best is not None and best[0] in lrs and best[1] in wds:
+            i, j = list(lrs).index(best[0]), list(wds).index(best[1])
+            axes.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False,
+                                     edgecolor='red', linewidth=2))
+        axes.set_xticks(range(len(wds)))
+        axes.set_xticklabels([_num(wd) for wd in wds])
+        axes.set_yticks(range(len(lrs)))
+        axes.set_yticklabels([_num(lr) for lr in lrs])
+        axes.set_xlabel('weight decay')
+        axes.set_ylabel('base lr')
+        if name:
+            axes.set_title(name, fontsize=9)
     if title:
-        axes.set_title(title, fontsize=9)
+        figure.suptitle(title, fontsize=9)
     if finite.size:
-        figure.colorbar(image, ax=axes, label='val top-1 (%)')
-    figure.tight_layout()
+        figure.colorbar(image, ax=all_axes, label='val top-1 (%)')
     os.makedirs(osp.dirname(path) or '.', exist_ok=True)
     figure.savefig(path, dpi=100)
     return path
@@ -841,7 +1021,7 @@ class TaskSweep:
         self.keep_checkpoints = keep_checkpoints
         self.metric = metric
         self.log = log
-        self.total = (len(spec.lrs) * len(spec.wds) * len(spec.tune_seeds) +
+        self.total = (len(spec.settings) * len(spec.tune_seeds) +
                       len(spec.seeds))
         self.index = 0
 
@@ -933,6 +1113,8 @@ class TaskSweep:
         result = dict(
             task=self.spec.task, phase=run.phase, name=run.name,
             base_lr=run.base_lr, weight_decay=run.weight_decay,
+            **({} if run.num_tokens is None else dict(
+                num_tokens=run.num_tokens)),
             seed=run.seed, train_split=run.train_split,
             eval_split=run.eval_split, metric=self.metric,
             top1=score['value'], step=score['step'],
@@ -955,19 +1137,38 @@ class TaskSweep:
             return results
         _write_json(osp.join(spec.work_dir, TASK_RESULTS), results)
         if not final and any(result for _, result in tune):
-            plot_grid(spec.lrs, spec.wds, results['tune']['val_top1'],
-                      osp.join(spec.work_dir, GRID_PLOT), best,
-                      f'{spec.task}: {spec.protocol["tune"]["val"]} top-1 '
-                      f'(%), trained on {spec.protocol["tune"]["train"]}')
+            self._plot(results['tune']['val_top1'], best)
         return results
+
+    def _plot(self, values: list, best: Optional[tuple]) -> None:
+        """The heat map: the lr x wd grid, or one panel per prompt
+        length (the selected point outlined in its panel)."""
+        spec = self.spec
+        title = (f'{spec.task}: {spec.protocol["tune"]["val"]} top-1 (%), '
+                 f'trained on {spec.protocol["tune"]["train"]}')
+        path = osp.join(spec.work_dir, GRID_PLOT)
+        if spec.num_tokens is None:
+            plot_grid(spec.lrs, spec.wds, values, path, best, title)
+            return
+        panels = []
+        for k, length in enumerate(spec.num_tokens):
+            chosen = best is not None and best[2] == length
+            panels.append(
+                (f'p = {length}' + (' (selected)' if chosen else ''),
+                 [[cell[k] for cell in row] for row in values],
+                 best[:2] if chosen else None))
+        plot_grids(spec.lrs, spec.wds, panels, path, title)
 
     def __call__(self) -> None:
         spec = self.spec
         check_task_dir(spec)
         split = spec.protocol
+        prompt = '' if spec.num_tokens is None else (
+            f'{len(spec.num_tokens)} prompt length(s) {spec.num_tokens} x ')
         self.log(f'== {spec.task} ({spec.benchmark}, {spec.config}) -> '
                  f'{spec.work_dir}\n   tune: {len(spec.lrs)} lr x '
-                 f'{len(spec.wds)} wd x {len(spec.tune_seeds)} seed(s), '
+                 f'{len(spec.wds)} wd x {prompt}'
+                 f'{len(spec.tune_seeds)} seed(s), '
                  f'{split["tune"]["train"]} -> {split["tune"]["val"]}; '
                  f'final: {len(spec.seeds)} seed(s), '
                  f'{split["final"]["train"]} -> {split["final"]["test"]}')
@@ -986,8 +1187,7 @@ class TaskSweep:
         scores = {run.name: result['top1'] for run, result in tune}
         best = select_best(grid_means(spec, scores))
         results = self._save(tune, best)
-        self.log(f'{spec.task}: best base lr {_num(best[0])}, weight decay '
-                 f'{_num(best[1])} (val top-1 '
+        self.log(f'{spec.task}: best {describe_setting(best)} (val top-1 '
                  f'{results["best"]["val_top1"]:.2f})')
         final = [(run, self.do_run(run))
                  for run in final_runs(spec, *best)]
@@ -1085,13 +1285,38 @@ def _title(benchmark: str, task: str) -> str:
         benchmark, {}).get(task, task)
 
 
+def _test_top1(results: Mapping) -> Optional[float]:
+    return (results.get('final') or {}).get('test_top1_mean')
+
+
+def _prompt_length(results: Mapping) -> Optional[int]:
+    """The prompt length a sweep selected (``None``: not searched)."""
+    return (results.get('best') or {}).get('num_tokens')
+
+
+def prompt_length_rows(methods: Sequence[Tuple[str, Mapping]],
+                       benchmark: Optional[str] = None
+                       ) -> List[Tuple[str, Mapping]]:
+    """``(method p, results)`` of the methods whose sweeps searched the
+    prompt length (in ``benchmark``, or in any), for the paper's "Prompt
+    length (p)" rows of Tabs. 13 and 14."""
+    return [(f'{name} p', found) for name, found in methods
+            if any(_prompt_length(results) is not None
+                   for (bench, _), results in found.items()
+                   if benchmark is None or bench == benchmark)]
+
+
 def summary_table(methods: Sequence[Tuple[str, Mapping]],
-                  benchmark: str) -> Tuple[List[str], List[List]]:
+                  benchmark: str,
+                  prompt_methods: Sequence[Tuple[str, Mapping]] = ()
+                  ) -> Tuple[List[str], List[List]]:
     """One benchmark's table: header and rows of cells.
 
     Each row is the method name, then per group its tasks' mean test
     top-1 (``None``: missing) and the group's mean over its present tasks
-    as ``(mean or None, number present, group size)``.
+    as ``(mean or None, number present, group size)``. Then one row per
+    ``prompt_methods`` (see :func:`prompt_length_rows`) with the selected
+    prompt lengths and their group means instead.
     """
     others = sorted({task for _, found in methods
                      for bench, task in found if bench == benchmark})
@@ -1100,11 +1325,14 @@ def summary_table(methods: Sequence[Tuple[str, Mapping]],
     for title, tasks in groups:
         header += [_title(benchmark, task) for task in tasks]
         header.append(f'{title} mean')
-    for name, found in methods:
+    for (name, found), value in [(method, _test_top1) for method in methods
+                                 ] + [(method, _prompt_length)
+                                      for method in prompt_methods]:
         row = [name]
         for _, tasks in groups:
-            values = [(found.get((benchmark, task)) or {}).get('final', {})
-                      .get('test_top1_mean') for task in tasks]
+            values = [value(found[(benchmark, task)])
+                      if (benchmark, task) in found else None
+                      for task in tasks]
             present = [value for value in values if value is not None]
             row += values
             row.append((sum(present) / len(present) if present else None,
@@ -1134,13 +1362,24 @@ def summary_markdown(methods: Sequence[Tuple[str, Mapping]]) -> str:
     partial = False
     seeds = sorted({len(results['final'].get('seeds') or ())
                     for _, found in methods for results in found.values()})
+    searched_p = False
     for benchmark in benchmarks:
-        header, rows = summary_table(methods, benchmark)
+        prompt_methods = prompt_length_rows(methods, benchmark)
+        searched_p = searched_p or bool(prompt_methods)
+        header, rows = summary_table(methods, benchmark, prompt_methods)
         lines += [f'## {_BENCHMARK_TITLES.get(benchmark, benchmark)}', '',
                   '| ' + ' | '.join(header) + ' |',
                   '|' + '|'.join([' --- '] + [' ---: '] *
                                  (len(header) - 1)) + '|']
-        for row in rows:
+        # each method's prompt length row right below its own row
+        p_rows = {label[:-len(' p')]: row for (label, _), row in zip(
+            prompt_methods, rows[len(methods):])}
+        ordered = []
+        for (name, _), row in zip(methods, rows):
+            ordered.append((row, False))
+            if name in p_rows:
+                ordered.append((p_rows[name], True))
+        for row, lengths in ordered:
             cells = [row[0]]
             for cell in row[1:]:
                 if isinstance(cell, tuple):
@@ -1150,18 +1389,25 @@ def summary_markdown(methods: Sequence[Tuple[str, Mapping]]) -> str:
                     else:
                         star = '*' if present < size else ''
                         partial = partial or bool(star)
-                        cells.append(f'{mean:.2f}{star}')
+                        cells.append(f'{mean:.1f}{star}' if lengths else
+                                     f'{mean:.2f}{star}')
+                elif cell is None:
+                    cells.append('-')
                 else:
-                    cells.append('-' if cell is None else f'{cell:.1f}')
+                    cells.append(f'{cell:g}' if lengths else f'{cell:.1f}')
             lines.append('| ' + ' | '.join(cells) + ' |')
         lines.append('')
     seed_text = ' or '.join(str(n) for n in seeds) if seeds else '5'
     lines += [
         'Test top-1 accuracy (%) of the last epoch, mean over the '
         f'{seed_text} seeds of the final runs (train800val200 or train+val, '
-        'scored on test) with the base lr and weight decay chosen on the '
-        'val split. `-`: the task has no finished sweep. Group means '
-        'average only the tasks present in the row' +
+        'scored on test) with the base lr and weight decay' +
+        (' (and prompt length)' if searched_p else '') +
+        ' chosen on the val split. `-`: the task has no finished sweep. ' +
+        ('`<method> p` rows: the prompt length p selected for each task, '
+         'and its mean over the group (cf. the paper). ' if searched_p
+         else '') +
+        'Group means average only the tasks present in the row' +
         ('; `*` marks a mean over part of the group.' if partial else '.'),
         ''
     ]
@@ -1171,13 +1417,17 @@ def summary_markdown(methods: Sequence[Tuple[str, Mapping]]) -> str:
 def summary_csv_rows(methods: Sequence[Tuple[str, Mapping]]) -> List[list]:
     """The tables as one CSV: a header row, then one row per method;
     per-task means, each group's mean and its number of present tasks
-    (``<group>_n``); empty cells for missing tasks."""
-    header, rows = ['method'], [[name] for name, _ in methods]
+    (``<group>_n``); empty cells for missing tasks. Then a ``<method> p``
+    row for each method whose sweeps searched the prompt length: the
+    selected lengths, their group means and counts."""
+    prompt_methods = prompt_length_rows(methods)
+    header = ['method']
+    rows = [[name] for name, _ in list(methods) + prompt_methods]
     benchmarks = ['vtab1k', 'fgvc'] + [
         bench for bench in _benchmarks(methods)
         if bench not in ('vtab1k', 'fgvc')]
     for benchmark in benchmarks:
-        _, table = summary_table(methods, benchmark)
+        _, table = summary_table(methods, benchmark, prompt_methods)
         others = sorted({task for _, found in methods
                          for bench, task in found if bench == benchmark})
         for title, tasks in _groups(benchmark, others):

@@ -10,6 +10,6 @@ _base_ = [
 model = dict(
     backbone=dict(prompt_cfg=dict(num_tokens=10, deep=True, dropout=0.1)))
 # A.1: p is searched in {1, 5, 10, 50} for Swin (no per-task values are
-# published; 10 is the default). The sweep tool does not vary p: run it
-# once per p (docs/backbones.md).
-prompt_length_grid = [1, 5, 10, 50]
+# published; 10 is what a plain train.py run uses): tools/sweep.py tunes
+# it as a third axis of the schedule's lr x wd grid.
+sweep_grid = dict(num_tokens=[1, 5, 10, 50])
