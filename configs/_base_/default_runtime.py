@@ -12,6 +12,11 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='VisualizationHook', enable=False),
 )
+# Each checkpoint's delta (what the run trains: prompts, head, biases,
+# adapters, ...) is also saved, as <checkpoint>.delta.safetensors; none for
+# Full fine-tuning, where it would be the whole model (docs/peft.md). A
+# config that sets custom_hooks replaces this list: keep this hook in it.
+custom_hooks = [dict(type='DeltaCheckpointHook')]
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -140,3 +140,16 @@ def test_method_settings_build_and_step(method):
     losses = model(inputs, samples, mode='loss')
     optim_wrapper.update_params(losses['loss'])
     assert torch.isfinite(losses['loss'])
+
+
+def test_every_method_base_saves_deltas_once():
+    """``_base_/default_runtime.py`` configures the DeltaCheckpointHook for
+    every classification config (it writes nothing for Full); a base that
+    names it again does not duplicate it (lists merge by replacement)."""
+    paths = sorted(glob.glob(osp.join(CONFIGS, '_base_', 'methods', '*.py')))
+    assert len(paths) >= 35
+    for path in paths + [
+            osp.join(CONFIGS, 'smoke', 'vpt-deep_vit-tiny_toy-fgvc.py')
+    ]:
+        hooks = Config.fromfile(path).custom_hooks
+        assert hooks == [dict(type='DeltaCheckpointHook')], path

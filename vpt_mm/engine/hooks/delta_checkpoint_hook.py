@@ -8,7 +8,7 @@ from mmengine.logging import print_log
 from mmpretrain.registry import HOOKS as PRETRAIN_HOOKS
 from mmseg.registry import HOOKS as SEG_HOOKS
 
-from vpt_mm.models.peft.delta import DELTA_SUFFIX, save_delta
+from vpt_mm.models.peft.delta import DELTA_SUFFIX, save_delta, unwrap
 
 
 class DeltaCheckpointHook(Hook):
@@ -23,6 +23,11 @@ class DeltaCheckpointHook(Hook):
     work_dirs/run/epoch_100.delta.safetensors``: the backbone comes from the
     config's ``init_cfg``, the delta goes on top.
 
+    ``configs/_base_/default_runtime.py`` configures it for every
+    classification config. A model whose parameters all train (Full
+    fine-tuning) has no delta smaller than its checkpoint: the hook then
+    writes nothing and says so once in the log.
+
     Args:
         out_dir (str, optional): Folder of the deltas; that of the
             ``CheckpointHook`` by default.
@@ -32,6 +37,23 @@ class DeltaCheckpointHook(Hook):
 
     def __init__(self, out_dir: Optional[str] = None) -> None:
         self.out_dir = out_dir
+        self._skip: Optional[bool] = None
+        self._config_text: Optional[str] = None
+
+    def _full_fine_tune(self, runner) -> bool:
+        """True (and logged, the first time) when every parameter of the
+        model trains: the delta would be the whole checkpoint."""
+        if self._skip is None:
+            model = unwrap(runner.model)
+            self._skip = all(p.requires_grad for p in model.parameters())
+            if self._skip:
+                print_log(
+                    f'DeltaCheckpointHook: every parameter of '
+                    f'{type(model).__name__} trains (full fine-tuning), so '
+                    'its delta would be the whole checkpoint: no delta is '
+                    'written, the .pth checkpoints are the result',
+                    logger='current')
+        return self._skip
 
     @staticmethod
     def _checkpoint_hook(runner) -> Optional[CheckpointHook]:
@@ -59,8 +81,10 @@ class DeltaCheckpointHook(Hook):
         return osp.join(out_dir, name)
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        if not is_main_process():
+        if not is_main_process() or self._full_fine_tune(runner):
             return
+        if self._config_text is None:  # formatting a config takes a while
+            self._config_text = runner.cfg.pretty_text
         path = self.delta_path(runner, checkpoint)
         meta = checkpoint.get('meta', {})
         config = getattr(runner.cfg, 'filename', None) or ''
@@ -71,7 +95,7 @@ class DeltaCheckpointHook(Hook):
             extra_meta=dict(
                 epoch=meta.get('epoch', runner.epoch),
                 iter=meta.get('iter', runner.iter),
-                config_text=runner.cfg.pretty_text))
+                config_text=self._config_text))
         with open(osp.join(osp.dirname(path), 'last_delta'), 'w') as file:
             file.write(path)
         print_log(f'Saved the delta ({len(keys)} tensors) to {path}',
