@@ -1,4 +1,5 @@
-"""Configs for MAE / MoCo v3 (Tab. 4), ViT-L/16 and ViT-H/14 (Fig. 4),
+"""Configs for MAE / MoCo v3 (Tab. 4, Partial-1, Bias and Adapter rows
+included), ViT-L/16 and ViT-H/14 (Fig. 4),
 384 px and 224 px with p = 380 (Tab. 11) and CIFAR-100-LT: every config's
 settings, a tiny build of each kind with a train and a test step, and the
 checkpoints of each layout loading into them."""
@@ -24,7 +25,8 @@ from vpt_mm.datasets.vtab import VTAB_TASKS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = osp.join(ROOT, 'configs')
-NAME = re.compile(r'(?P<method>vpt-deep|vpt-shallow|linear|full)'
+NAME = re.compile(r'(?P<method>vpt-deep|vpt-shallow|linear|full|'
+                  r'partial-1|bias|adapter-r8)'
                   r'(?P<p380>-p380)?_(?P<backbone>vit-[\w-]+?)'
                   r'_1xb(?P<batch>\d+)_(?P<data>[\w-]+)\.py')
 # folder: (backbone in the name, tasks, checkpoint, arch, patch, px, epochs)
@@ -43,6 +45,12 @@ BATCHES = {
     'h': (1024, 28, 28, 14)
 }
 WIDTHS = {'b': 768, 'l': 1024, 'h': 1280}
+# Tab. 4's PEFT rows on ViT-B/16 MAE and MoCo v3: (wrapper, Tab. 8 batch)
+PEFT = {
+    'partial-1': ('PartialTuning', 1280),
+    'bias': ('BiasTuning', 128),
+    'adapter-r8': ('AdapterTuning', 128),
+}
 TINY = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
 FGVC_TASKS = sorted(FGVC_SETS)
 VTAB_NAMES = sorted('vtab1k-' + t.replace('_', '-') for t in VTAB_TASKS)
@@ -125,13 +133,16 @@ def test_family_configs(folder):
         p = lengths.get((method, data), 0)
         assert own.get('num_tokens', 0) == p
         linear, full, small, big = BATCHES[arch]
-        batch = dict(linear=linear, full=full).get(
-            method, big if p >= 100 else small)
+        batch = dict(linear=linear, full=full,
+                     **{m: b for m, (_, b) in PEFT.items()}).get(
+                         method, big if p >= 100 else small)
         assert own.get('batch_size', 128) == int(match['batch']) == batch
     tasks = (FGVC_TASKS if tasks == 'all' else []) + VTAB_NAMES
     methods = ['full', 'linear', 'vpt-deep', 'vpt-shallow']
     if folder == 'vit-b16-384px':
         methods += ['vpt-deep-p380', 'vpt-shallow-p380']
+    if folder in ('vit-b16-mae', 'vit-b16-mocov3'):
+        methods += list(PEFT)
     assert sorted(combos) == sorted(
         (method, task) for method in methods for task in tasks)
 
@@ -221,7 +232,11 @@ REPRESENTATIVES = [
         ('vit-b16-384px', (128, 2048, 128, 128)))
     for method, batch in zip(('full', 'linear', 'vpt-deep', 'vpt-shallow'),
                              batches)
-] + ['vit-b16-384px/vpt-deep-p380_vit-b16-in21k_1xb64_vtab1k-dtd.py']
+] + ['vit-b16-384px/vpt-deep-p380_vit-b16-in21k_1xb64_vtab1k-dtd.py'] + [
+    'vit-b16-mae/partial-1_vit-b16-mae_1xb1280_vtab1k-dtd.py',
+    'vit-b16-mae/adapter-r8_vit-b16-mae_1xb128_vtab1k-dtd.py',
+    'vit-b16-mocov3/bias_vit-b16-mocov3_1xb128_vtab1k-dtd.py',
+]
 
 
 def tiny_model(cfg, checkpoint=None):
@@ -229,7 +244,9 @@ def tiny_model(cfg, checkpoint=None):
     model = copy.deepcopy(cfg.model)
     init_cfg = None if checkpoint is None else dict(
         type='Pretrained', checkpoint=checkpoint, prefix='backbone.')
-    model.backbone.update(arch=TINY, init_cfg=init_cfg)
+    # a PEFT wrapper's backbone config is its module
+    model.backbone.get('module', model.backbone).update(
+        arch=TINY, init_cfg=init_cfg)
     model.head.in_channels = TINY['embed_dims']
     model.data_preprocessor = copy.deepcopy(cfg.data_preprocessor)
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
@@ -275,18 +292,56 @@ def test_tiny_build(relpath, one_thread):
     path = osp.join(CONFIGS, relpath)
     cfg = load(path)
     model, optim_wrapper = tiny_model(cfg)
-    backbone = model.backbone
-    size = cfg.model.backbone.img_size
-    patch = cfg.model.backbone.patch_size
+    backbone = getattr(model.backbone, 'module', model.backbone)
+    backbone_cfg = cfg.model.backbone.get('module', cfg.model.backbone)
+    size = backbone_cfg.img_size
+    patch = backbone_cfg.patch_size
     assert backbone.patch_resolution == (size // patch, size // patch)
     assert backbone.pos_embed.shape[1] == 1 + (size // patch)**2
     assert getattr(backbone, 'num_prompt_tokens', 0) == \
-        cfg.model.backbone.get('prompt_cfg', {}).get('num_tokens', 0)
+        backbone_cfg.get('prompt_cfg', {}).get('num_tokens', 0)
     if 'mae' in relpath:
         assert hasattr(backbone, 'ln2') and not hasattr(backbone, 'ln1')
     else:
         assert hasattr(backbone, 'ln1') and not hasattr(backbone, 'ln2')
     train_and_test(model, optim_wrapper, size, cfg.model.head.num_classes)
+    if relpath.startswith('vit-b16-mae/partial-1'):
+        # Partial-1's final norm on MAE is the read-out's LayerNorm
+        trained = {name.split('.')[0] for name, param in
+                   backbone.named_parameters() if param.requires_grad}
+        assert trained == {'layers', 'ln2'}
+        assert not backbone.layers[0].attn.qkv.weight.requires_grad
+
+
+@pytest.mark.parametrize('folder', ['vit-b16-mae', 'vit-b16-mocov3'])
+def test_peft_method_bases(folder):
+    """Tab. 4's Partial-1, Bias and Adapter rows: the ViT-B/16 IN-21k PEFT
+    method base with the objective's checkpoint and read-out, nothing else
+    changed; one DeltaCheckpointHook."""
+    backbone_name = FAMILIES[folder][0]
+    linear = load(osp.join(CONFIGS, '_base_', 'methods',
+                           f'linear_{backbone_name}.py')).model.backbone
+    for method, (wrapper, _) in PEFT.items():
+        cfg = load(osp.join(CONFIGS, '_base_', 'methods',
+                            f'{method}_{backbone_name}.py'))
+        in21k = load(osp.join(CONFIGS, '_base_', 'methods',
+                              f'{method}_vit-b16-in21k.py'))
+        backbone = cfg.model.backbone
+        assert backbone.type == wrapper
+        assert backbone.module.type == 'VisionTransformer'
+        # the objective's settings, as in its Linear / VPT bases
+        for key in ('init_cfg', 'out_type', 'final_norm'):
+            assert backbone.module.get(key) == linear.get(key), key
+        expected = copy.deepcopy(in21k.model)
+        expected.backbone.module.update(
+            {key: linear[key] for key in ('init_cfg', 'out_type',
+                                          'final_norm') if key in linear})
+        assert cfg.model == expected
+        for key in ('optim_wrapper', 'param_scheduler', 'train_cfg',
+                    'sweep_grid', 'custom_hooks'):
+            assert cfg[key] == in21k[key], key
+        assert cfg.optim_wrapper.optimizer.type == 'AdamW'
+        assert cfg.custom_hooks == [dict(type='DeltaCheckpointHook')]
 
 
 # -- checkpoints in the public layouts ---------------------------------------
@@ -380,6 +435,16 @@ def test_mocov3_checkpoint_loads(tmp_path, one_thread):
     model, _ = tiny_model(cfg, converted)
     assert torch.equal(model.backbone.ln1.weight, encoder['norm.weight'])
     assert torch.equal(model.backbone.pos_embed, encoder['pos_embed'])
+    # the PEFT rows: the wrappers' keys are the host's
+    cfg = load(osp.join(CONFIGS, 'vit-b16-mocov3',
+                        'partial-1_vit-b16-mocov3_1xb1280_vtab1k-dtd.py'))
+    model, _ = tiny_model(cfg, converted)
+    host = model.backbone.module
+    assert torch.equal(host.layers[1].ffn.layers[1].weight,
+                       encoder['blocks.1.mlp.fc2.weight'])
+    assert host.layers[1].ffn.layers[1].weight.requires_grad
+    assert host.ln1.weight.requires_grad
+    assert not host.layers[0].ffn.layers[1].weight.requires_grad
 
 
 def test_224_checkpoint_loads_into_384_model(tmp_path, one_thread):

@@ -1,0 +1,10 @@
+# Bias on a ViT-B/16 pretrained with MoCo v3 (ImageNet-1k), Tab. 4: every
+# bias of the backbone and the head train; otherwise as bias_vit-b16-in21k.py
+# (AdamW, Tab. 8 batch 128, deltas).
+_base_ = './bias_vit-b16-in21k.py'
+# MoCo v3's read-out, as for the supervised ViT: the final LayerNorm,
+# then the [CLS] token.
+model = dict(
+    backbone=dict(
+        module=dict(
+            init_cfg=dict(checkpoint='checkpoints/vit-b16_mocov3.pth'))))

@@ -1,0 +1,12 @@
+# Partial-1 on a ViT-B/16 pretrained with MAE (ImageNet-1k), Tab. 4: the
+# last block, the read-out's LayerNorm (ln2) and the head train; otherwise
+# as partial-1_vit-b16-in21k.py (AdamW, Tab. 8 batch 1280, deltas).
+_base_ = './partial-1_vit-b16-in21k.py'
+# MAE's fine-tuning read-out, as in vpt-deep_vit-b16-mae.py: the mean of
+# the patch tokens, then a LayerNorm (ln2, MAE's fc_norm), no final norm.
+model = dict(
+    backbone=dict(
+        module=dict(
+            out_type='avg_featmap',
+            final_norm=False,
+            init_cfg=dict(checkpoint='checkpoints/vit-b16_mae.pth'))))

@@ -1,0 +1,6 @@
+# Bias on vtab1k-smallnorb-ele, ViT-B/16 MAE (Tab. 4): batch 128 (Tab. 8).
+_base_ = [
+    '../_base_/methods/bias_vit-b16-mae.py',
+    '../_base_/datasets/vtab1k_smallnorb_ele_bs128.py',
+]
+model = dict(head=dict(num_classes=9))

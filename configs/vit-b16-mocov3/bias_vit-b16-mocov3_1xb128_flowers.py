@@ -1,0 +1,6 @@
+# Bias on flowers, ViT-B/16 MoCo v3 (Tab. 4): batch 128 (Tab. 8).
+_base_ = [
+    '../_base_/methods/bias_vit-b16-mocov3.py',
+    '../_base_/datasets/fgvc_flowers_bs128.py',
+]
+model = dict(head=dict(num_classes=102))

@@ -1,0 +1,7 @@
+# Partial-1 on vtab1k-dmlab, ViT-B/16 MoCo v3 (Tab. 4): batch 1280 (Tab. 8).
+_base_ = [
+    '../_base_/methods/partial-1_vit-b16-mocov3.py',
+    '../_base_/datasets/vtab1k_dmlab_bs128.py',
+]
+model = dict(head=dict(num_classes=6))
+train_dataloader = dict(batch_size=1280)
