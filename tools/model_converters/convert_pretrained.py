@@ -1,9 +1,9 @@
-"""Convert a public pretrained checkpoint for vpt_mm (mmpretrain layout).
+r"""Convert a public pretrained checkpoint for vpt_mm (mmpretrain layout).
 
 Usage::
 
     python tools/model_converters/convert_pretrained.py SRC DST
-        [--prompts PROMPT_FILE] [--img-size N]
+        [--prompts PROMPT_FILE] [--img-size N] [--global-pool]
 
 ``SRC`` is Google's JAX ViT ``.npz``, a timm-style ViT state dict (raw,
 MAE ``{'model': ...}`` or MoCo v3 ``{'state_dict': {'module.*'}}``), an
@@ -16,6 +16,18 @@ for ``init_cfg=dict(type='Pretrained', checkpoint=DST,
 prefix='backbone.')``. ``--prompts`` merges an official VPT prompt file
 (``shallow_prompt``/``deep_prompt``) as ``backbone.prompt.*`` of a ViT;
 ``--img-size`` resizes a ViT's position embedding.
+
+``--global-pool`` writes a ViT's global-pool read-out (mean of the tokens,
+then ``fc_norm`` = ``ln2``; configs with ``final_norm=False,
+out_type='avg_featmap'``, e.g. ``configs/vit-b16-mae/``). MAE's released
+pretraining file (``mae_pretrain_vit_base.pth``) has the encoder's final
+``norm`` and no ``fc_norm``, which only MAE's *fine-tuned* checkpoints
+have: as MAE's fine-tuning and the official VPT code (Tab. 4) do, the
+final norm is dropped and ``fc_norm`` starts as weight 1, bias 0. A
+checkpoint that has ``fc_norm`` keeps it::
+
+    python tools/model_converters/convert_pretrained.py \
+        mae_pretrain_vit_base.pth checkpoints/vit-b16_mae.pth --global-pool
 """
 import argparse
 import sys
@@ -42,6 +54,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         metavar='N',
         help='resize the position embedding for N x N images (bicubic); '
         'by default the model resizes it when loading')
+    parser.add_argument(
+        '--global-pool',
+        action='store_true',
+        help="ViT: MAE's global-pool read-out for final_norm=False, "
+        "out_type='avg_featmap' configs: drop the final norm (ln1), add "
+        'fc_norm (ln2) as weight 1, bias 0 unless the checkpoint has it')
     return parser.parse_args(argv)
 
 
@@ -60,7 +78,11 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     """
     args = parse_args(argv)
     return convert_pretrained(
-        args.src, args.dst, prompts=args.prompts, img_size=args.img_size)
+        args.src,
+        args.dst,
+        prompts=args.prompts,
+        img_size=args.img_size,
+        global_pool=args.global_pool)
 
 
 if __name__ == '__main__':

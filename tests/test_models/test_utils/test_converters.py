@@ -196,9 +196,10 @@ def test_timm_round_trip(wrapping, timm_model, tmp_path):
 
 
 def test_mae_global_pool(tmp_path):
-    # timm's fc_norm variant has no final norm (``norm`` is Identity): the
-    # backbone needs final_norm=False; 'avg_featmap' then averages the
-    # patch tokens and applies ln2 (= timm's fc_norm).
+    # a fine-tuned MAE checkpoint (timm's fc_norm variant) has no final
+    # norm (``norm`` is Identity): the backbone needs final_norm=False;
+    # 'avg_featmap' then averages the patch tokens and applies ln2 (=
+    # fc_norm).
     model = timm_vit(global_pool='avg', fc_norm=True)
     state_dict = dict(model.state_dict())
     state_dict['mask_token'] = torch.zeros(1, 1, 16)
@@ -218,6 +219,67 @@ def test_mae_global_pool(tmp_path):
             model.forward_features(x), pre_logits=True)
         torch.testing.assert_close(
             backbone(x)[-1], expected, rtol=0, atol=ATOL)
+
+
+def test_mae_pretraining_checkpoint_with_global_pool(tmp_path):
+    # MAE's released pretraining file: the encoder with its final ``norm``,
+    # no fc_norm, no head (plus mask token and decoder, left out)
+    model = timm_vit(num_classes=0)
+    encoder = dict(model.state_dict())
+    public = dict(encoder, mask_token=torch.zeros(1, 1, 16))
+    public['decoder_embed.weight'] = torch.zeros(16, EMBED)
+    src = str(tmp_path / 'mae_pretrain_vit_tiny.pth')
+    torch.save(dict(model=public), src)
+    CONVERT([src, str(tmp_path / 'plain.pth')])
+    plain = read_checkpoint(str(tmp_path / 'plain.pth'))
+    assert 'backbone.ln1.weight' in plain['state_dict']
+    assert 'backbone.ln2.weight' not in plain['state_dict']
+
+    dst = str(tmp_path / 'mae.pth')
+    meta = CONVERT([src, dst, '--global-pool'])
+    assert (meta['final_norm'], meta['avg_featmap_norm']) == (0, 1)
+    assert 'dropped the pretrained final norm' in meta['global_pool']
+    state_dict = read_checkpoint(dst)['state_dict']
+    assert set(state_dict) == set(plain['state_dict']) - {
+        'backbone.ln1.weight', 'backbone.ln1.bias'
+    } | {'backbone.ln2.weight', 'backbone.ln2.bias'}
+    # strict loading into the MAE configs' backbone; the read-out is MAE
+    # fine-tuning's (and the official VPT code's) at its start: the mean of
+    # the patch tokens through a new LayerNorm, the encoder unchanged
+    backbone = build_backbone(dst, final_norm=False, out_type='avg_featmap')
+    torch.testing.assert_close(backbone.ln2.weight, torch.ones(EMBED))
+    torch.testing.assert_close(backbone.ln2.bias, torch.zeros(EMBED))
+    reference = timm_vit(num_classes=0, global_pool='avg', fc_norm=True)
+    reference.load_state_dict(
+        {key: value for key, value in encoder.items()
+         if not key.startswith('norm.')}, strict=False)
+    with torch.no_grad():
+        reference.fc_norm.weight.fill_(1.)
+        reference.fc_norm.bias.zero_()
+        x = images()
+        torch.testing.assert_close(
+            backbone(x)[-1], reference.forward_head(
+                reference.forward_features(x), pre_logits=True),
+            rtol=0, atol=ATOL)
+
+    # a checkpoint that has fc_norm keeps it (and loses an unused norm)
+    finetuned = dict(encoder, **{
+        'fc_norm.weight': torch.full((EMBED, ), 2.),
+        'fc_norm.bias': torch.full((EMBED, ), 0.5)
+    })
+    torch.save(dict(model=finetuned), src)
+    meta = CONVERT([src, dst, '--global-pool'])
+    assert "kept the checkpoint's fc_norm" in meta['global_pool']
+    state_dict = read_checkpoint(dst)['state_dict']
+    assert 'backbone.ln1.weight' not in state_dict
+    assert torch.equal(state_dict['backbone.ln2.weight'],
+                       torch.full((EMBED, ), 2.))
+    # nothing to give a read-out to; no ViT
+    del finetuned['fc_norm.weight'], finetuned['fc_norm.bias']
+    del finetuned['norm.weight'], finetuned['norm.bias']
+    torch.save(dict(model=finetuned), src)
+    with pytest.raises(ConversionError, match='no final norm'):
+        CONVERT([src, dst, '--global-pool'])
 
 
 def test_layer_scale_and_pre_norm(tmp_path):

@@ -267,3 +267,6 @@ def test_vit_options_are_refused_for_other_families(tmp_path):
     torch.save(weights, src)
     with pytest.raises(ConversionError, match='img_size applies to ViT'):
         convert_pretrained(str(src), str(tmp_path / 'out.pth'), img_size=64)
+    with pytest.raises(ConversionError, match='global_pool applies to ViT'):
+        convert_pretrained(str(src), str(tmp_path / 'out.pth'),
+                           global_pool=True)

@@ -32,6 +32,15 @@ classifier, the head: ``head.layers.{pre_logits,head}.*`` as in mmpretrain's
 otherwise. Official VPT prompt files can be merged into
 ``backbone.prompt.*`` of a ViT.
 
+A ViT's final ``norm`` becomes ``ln1`` (the CLS read-out); ``fc_norm``, the
+LayerNorm of a global-pool read-out, becomes ``ln2`` (what mmpretrain
+applies for ``out_type='avg_featmap'``). Only *fine-tuned* MAE checkpoints
+(and timm models built with ``fc_norm``) hold ``fc_norm``: MAE's released
+pretraining files (``mae_pretrain_vit_base.pth``) hold the encoder's
+``norm`` and no ``fc_norm``, because MAE's fine-tuning builds ``fc_norm``
+fresh. :func:`to_global_pool` (``global_pool=True``, ``--global-pool``)
+writes that read-out: ``ln1`` dropped, ``ln2`` new (weight 1, bias 0).
+
 Every file is read without executing code: ``torch.load`` with
 ``weights_only=True``, ``numpy.load`` with ``allow_pickle=False``.
 """
@@ -52,7 +61,7 @@ __all__ = [
     'convert_timm_vit', 'describe_vit', 'resize_converted_pos_embed',
     'load_vpt_prompts', 'merge_prompts', 'convert_pretrained',
     'convert_swin', 'convert_convnext', 'convert_torchvision_resnet',
-    'unfold_merging_order'
+    'unfold_merging_order', 'to_global_pool'
 ]
 
 BACKBONE = 'backbone.'
@@ -82,7 +91,9 @@ _TIMM_RULES: Tuple[Tuple[str, str], ...] = (
      BACKBONE + r'layers.\1.ffn.layers.1.\2'),
     (r'blocks\.(\d+)\.ls2\.gamma', BACKBONE + r'layers.\1.ffn.gamma2.weight'),
     (r'norm\.(weight|bias)', BACKBONE + r'ln1.\1'),
-    # MAE's global-pool norm; mmpretrain applies ln2 for 'avg_featmap'.
+    # the global-pool norm of fine-tuned MAE checkpoints (not of MAE's
+    # pretraining files, see to_global_pool); mmpretrain applies ln2 for
+    # out_type='avg_featmap'.
     (r'fc_norm\.(weight|bias)', BACKBONE + r'ln2.\1'),
     (r'head\.(weight|bias)', HEAD + r'head.\1'),
     # timm < 0.6 representation layer.
@@ -524,6 +535,51 @@ def describe_vit(state_dict: Mapping[str, torch.Tensor],
     return meta
 
 
+def to_global_pool(state_dict: Dict[str, torch.Tensor],
+                   source: str = 'checkpoint') -> str:
+    """Give a converted ViT state dict the global-pool read-out, in place.
+
+    The read-out of MAE's fine-tuning and of the official VPT code's MAE
+    models (the paper's Tab. 4): the mean of the encoder's output tokens,
+    then ``fc_norm`` (mmpretrain: ``final_norm=False,
+    out_type='avg_featmap'``, ``ln2``). MAE's pretraining files have the
+    encoder's final ``norm`` (``ln1``) and no ``fc_norm``; like those codes
+    this drops ``ln1`` and adds ``ln2`` as a new LayerNorm (weight 1,
+    bias 0). A checkpoint that has ``fc_norm`` (fine-tuned) keeps it.
+
+    Args:
+        state_dict (dict[str, Tensor]): Converted (``backbone.*``) keys.
+        source (str): For messages.
+
+    Returns:
+        str: What was done, for the checkpoint's ``meta`` and the log.
+
+    Raises:
+        ConversionError: If the state dict has neither a final norm nor a
+            global-pool norm.
+    """
+    ln1 = [f'{BACKBONE}ln1.{name}' for name in ('weight', 'bias')]
+    ln2 = [f'{BACKBONE}ln2.{name}' for name in ('weight', 'bias')]
+    has_ln1 = any(key in state_dict for key in ln1)
+    if ln2[0] in state_dict:
+        for key in ln1:
+            state_dict.pop(key, None)
+        if has_ln1:
+            return ("kept the checkpoint's fc_norm as ln2, dropped its final "
+                    'norm (ln1), which the global-pool read-out never uses')
+        return "kept the checkpoint's fc_norm as ln2 (a fine-tuned model)"
+    if ln1[0] not in state_dict:
+        raise ConversionError(
+            f'{source}: --global-pool: no final norm ("norm") and no '
+            '"fc_norm": not a ViT encoder with a norm to replace')
+    weight = state_dict.pop(ln1[0])
+    state_dict.pop(ln1[1], None)
+    state_dict[ln2[0]] = torch.ones_like(weight)
+    state_dict[ln2[1]] = torch.zeros_like(weight)
+    return ('dropped the pretrained final norm (ln1); ln2 (fc_norm) new: '
+            'weight 1, bias 0, as MAE fine-tuning builds it')
+
+
 def resize_converted_pos_embed(state_dict: Dict[str, torch.Tensor],
                                img_size: int,
                                source: str = 'checkpoint') -> None:
@@ -926,7 +982,8 @@ FAMILY_CONVERTERS = {
 def convert_pretrained(src: str,
                        dst: str,
                        prompts: Optional[str] = None,
-                       img_size: Optional[int] = None) -> Dict[str, Any]:
+                       img_size: Optional[int] = None,
+                       global_pool: bool = False) -> Dict[str, Any]:
     """Convert ``src`` to an mmengine checkpoint at ``dst``.
 
     Args:
@@ -940,6 +997,10 @@ def convert_pretrained(src: str,
         img_size (int, optional): Resize the position embedding for this
             image size (otherwise the model resizes it when loading; ViT
             only).
+        global_pool (bool): Write the global-pool read-out (ViT only; see
+            :func:`to_global_pool`): what the MAE configs
+            (``final_norm=False, out_type='avg_featmap'``) load from MAE's
+            pretraining file.
 
     Returns:
         dict: The checkpoint's ``meta`` (str and int values only).
@@ -950,7 +1011,8 @@ def convert_pretrained(src: str,
     layout, weights, info = detect_layout(content, src)
     family = FAMILY_CONVERTERS.get(layout)
     if family is not None:
-        for option, value in (('prompts', prompts), ('img_size', img_size)):
+        for option, value in (('prompts', prompts), ('img_size', img_size),
+                              ('global_pool', global_pool or None)):
             if value is not None:
                 raise ConversionError(
                     f'{src}: {option} applies to ViT checkpoints only, not '
@@ -970,9 +1032,13 @@ def convert_pretrained(src: str,
             f'{src}: left out {len(skipped)} key(s) no classifier uses: '
             f'{_some_keys(skipped, 8)}',
             logger='current')
+    pooling = None
     if family is None:
         if img_size is not None:
             resize_converted_pos_embed(state_dict, img_size, src)
+        if global_pool:
+            pooling = to_global_pool(state_dict, src)
+            print_log(f'{src}: --global-pool: {pooling}', logger='current')
         description = describe_vit(state_dict, src)
     meta: Dict[str, Any] = dict(
         source=str(src),
@@ -986,7 +1052,16 @@ def convert_pretrained(src: str,
                         'MultiHeadDotProductAttention_1/query/kernel']
         meta['num_heads'] = int(query.shape[1])
     meta.update(description)
-    if family is None and not description['final_norm'] and \
+    if pooling is not None:
+        meta['global_pool'] = pooling
+    if layout == 'mae' and description['final_norm'] and \
+            not description['avg_featmap_norm']:
+        print_log(
+            f'{src}: an MAE pretraining checkpoint (final norm, no fc_norm): '
+            'for the global-pool read-out of configs/vit-b16-mae '
+            '(final_norm=False) convert it with --global-pool',
+            logger='current')
+    elif family is None and not description['final_norm'] and \
             description['avg_featmap_norm']:
         print_log(
             f'{src}: no final norm but a global-pool norm (MAE fc_norm): '
