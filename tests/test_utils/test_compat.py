@@ -596,3 +596,54 @@ def test_torchvision_ops_nms_works_through_the_public_api():
     # different classes never suppress each other
     assert batched_nms(boxes, scores, torch.tensor([0, 1, 0]),
                        0.5).tolist() == [0, 1, 2]
+
+
+# -- 5. host config bases (``mmseg::``) without pkg_resources ---------------
+def test_host_config_bases_resolve(tmp_path):
+    """An ``mmseg::`` / ``mmpretrain::`` base loads from the installed
+    package, with or without ``pkg_resources``."""
+    config = tmp_path / 'setr.py'
+    config.write_text(
+        "_base_ = ['mmseg::setr/setr_vit-l_pup_8xb2-160k_ade20k-512x512.py']"
+        '\nmodel = dict(decode_head=dict(num_classes=3))\n')
+    cfg = Config.fromfile(str(config))
+    assert cfg.model.decode_head.type == 'SETRUPHead'
+    assert cfg.model.decode_head.num_classes == 3
+    assert cfg.train_cfg.max_iters == 160000
+
+
+def test_importlib_package_lookup():
+    path = compat._package_installed_path('mmsegmentation')
+    assert osp.basename(path) == 'mmseg'
+    assert osp.isfile(osp.join(path, '__init__.py'))
+    assert osp.basename(compat._package_installed_path('mmengine')) == \
+        'mmengine'
+    assert compat._package_is_installed('mmpretrain')
+    assert not compat._package_is_installed('vpt-mm-no-such-package')
+    with pytest.raises(ModuleNotFoundError, match='no-such-package'):
+        compat._package_installed_path('vpt-mm-no-such-package')
+
+
+def test_importlib_package_lookup_noop_with_pkg_resources(monkeypatch):
+    import mmengine.config.config as config_module
+    sentinel = object()
+    monkeypatch.setitem(sys.modules, 'pkg_resources',
+                        type(sys)('pkg_resources'))
+    monkeypatch.setattr(config_module, 'is_installed', sentinel)
+    assert compat.use_importlib_package_lookup() is False
+    assert config_module.is_installed is sentinel
+
+
+def test_importlib_package_lookup_patches_without_pkg_resources(
+        monkeypatch):
+    import mmengine.config.config as config_module
+
+    def original(package):
+        raise AssertionError('pkg_resources-based lookup called')
+
+    monkeypatch.setitem(sys.modules, 'pkg_resources', None)  # import fails
+    monkeypatch.setattr(config_module, 'is_installed', original)
+    monkeypatch.setattr(config_module, 'get_installed_path', original)
+    assert compat.use_importlib_package_lookup() is True
+    assert config_module.is_installed('mmsegmentation')
+    assert compat.use_importlib_package_lookup() is False  # idempotent

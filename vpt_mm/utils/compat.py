@@ -27,8 +27,16 @@ function below:
    :func:`setup_cpu_distributed` initialises a gloo process group before the
    runner and asks for a CPU DDP wrapper, which reverts SyncBN to BN (SyncBN
    needs CUDA) with a logged warning.
+5. Config inheritance from an installed host (``_base_ =
+   ['mmseg::setr/...py']``) asks mmengine's ``is_installed`` and
+   ``get_installed_path``, which import ``pkg_resources``; setuptools >= 81
+   no longer ships it, so every ``mmseg::``/``mmpretrain::`` base fails.
+   :func:`use_importlib_package_lookup` gives mmengine's config loader
+   ``importlib``-based versions of the two functions, only when
+   ``pkg_resources`` cannot be imported.
 
-:func:`apply` runs 1-3; it is called when ``vpt_mm`` is imported.
+:func:`apply` runs 1-3 and 5; it is called when ``vpt_mm`` is imported
+(before any config is read by our tools).
 """
 import contextlib
 import functools
@@ -230,6 +238,63 @@ def allow_mmengine_checkpoint_globals() -> bool:
     return True
 
 
+def _package_is_installed(package: str) -> bool:
+    """``mmengine.utils.is_installed`` without ``pkg_resources``."""
+    import importlib.metadata
+    try:
+        importlib.metadata.distribution(package)
+        return True
+    except importlib.metadata.PackageNotFoundError:
+        spec = importlib.util.find_spec(package)
+        return spec is not None and spec.origin is not None
+
+
+def _package_installed_path(package: str) -> str:
+    """``mmengine.utils.get_installed_path`` without ``pkg_resources``: the
+    folder of the package's top-level module (``mmsegmentation`` ->
+    ``.../mmseg``)."""
+    import importlib.metadata
+    names = [package]
+    try:
+        importlib.metadata.distribution(package)
+        names += [
+            module for module, dists in
+            importlib.metadata.packages_distributions().items()
+            if package in dists
+        ]
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    for name in names:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is not None and spec.origin is not None:
+            return os.path.dirname(spec.origin)
+    raise ModuleNotFoundError(f'package {package!r} is not installed')
+
+
+def use_importlib_package_lookup() -> bool:
+    """Let ``mmseg::``/``mmpretrain::`` config bases resolve where
+    ``pkg_resources`` is gone (setuptools >= 81).
+
+    Returns:
+        bool: True if mmengine's config loader was patched by this call.
+    """
+    try:
+        import pkg_resources  # noqa: F401
+        return False
+    except ImportError:
+        pass
+    import mmengine.config.config as config_module
+    if getattr(config_module.is_installed, 'vpt_mm_patched', False):
+        return False
+    _package_is_installed.vpt_mm_patched = True
+    config_module.is_installed = _package_is_installed
+    config_module.get_installed_path = _package_installed_path
+    return True
+
+
 def setup_cpu_distributed(cfg, launcher: str) -> bool:
     """Prepare a ``torchrun`` launch on a machine without CUDA.
 
@@ -315,6 +380,7 @@ def apply() -> None:
     register_torchvision_cpu_ops()
     install_mmcv_ext_placeholder()
     allow_mmengine_checkpoint_globals()
+    use_importlib_package_lookup()
 
 
 @contextlib.contextmanager
