@@ -5,6 +5,7 @@ Examples:
     python tools/test.py CONFIG work_dirs/run/epoch_100.delta.safetensors
     python tools/test.py CONFIG --prompt-ensemble \
         seed0/epoch_100.delta.safetensors seed1/epoch_100.delta.safetensors
+    python tools/test.py SEG_CONFIG iter_160000.delta.safetensors --tta
     bash tools/dist_test.sh CONFIG CHECKPOINT 8 --out results.pkl
 """
 import argparse
@@ -14,7 +15,9 @@ from typing import List
 from mmengine.config import Config
 from mmengine.dist import is_main_process
 from mmengine.evaluator import DumpResults
+from mmengine.model import BaseTTAModel
 from mmengine.runner import Runner
+from torch.nn import Module
 
 from vpt_mm.models.ensemble import build_prompt_ensemble
 from vpt_mm.models.peft.delta import DELTA_SUFFIX, load_delta, unwrap
@@ -39,6 +42,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         'config: their checkpoints (.pth) or deltas (.safetensors), one '
         "backbone forward on the batch replicated k times, the k heads' "
         'logits averaged')
+    parser.add_argument(
+        '--tta',
+        action='store_true',
+        help="test-time augmentation with the config's tta_model and "
+        "tta_pipeline (e.g. the SETR configs' multi-scale test), as mmseg's "
+        'test.py --tta')
     parser.add_argument(
         '--out', help='dump the predictions to this pickle file')
     add_common_args(parser)
@@ -68,6 +77,30 @@ def checkpoint_files(args: argparse.Namespace) -> List[str]:
     return files
 
 
+def use_tta(cfg: Config) -> None:
+    """Wrap the config's model in its ``tta_model``, in place.
+
+    The test pipeline becomes ``tta_pipeline``, as mmseg's ``test.py --tta``
+    does it.
+
+    Raises:
+        SystemExit: If the config has no ``tta_model`` or ``tta_pipeline``.
+    """
+    missing = [key for key in ('tta_model', 'tta_pipeline') if key not in cfg]
+    if missing:
+        raise SystemExit(f'--tta: the config has no {" and no ".join(missing)}'
+                         ' (set both to test with augmentation)')
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    cfg.tta_model.module = cfg.model
+    cfg.model = cfg.tta_model
+
+
+def tested_model(runner: Runner) -> Module:
+    """The config's model in the runner: inside the DDP and TTA wrappers."""
+    model = unwrap(runner.model)
+    return model.module if isinstance(model, BaseTTAModel) else model
+
+
 def build_ensemble_runner(cfg: Config, files: List[str]) -> Runner:
     """The config's runner evaluating the prompt ensemble of ``files``.
 
@@ -93,7 +126,12 @@ def build_ensemble_runner(cfg: Config, files: List[str]) -> Runner:
 def main(argv=None) -> None:
     args = parse_args(argv)
     files = checkpoint_files(args)
+    if args.tta and args.prompt_ensemble is not None:
+        raise SystemExit('--tta: not with --prompt-ensemble (a test-time '
+                         'augmented ensemble is not supported)')
     cfg = load_config(args)
+    if args.tta:
+        use_tta(cfg)
     if args.prompt_ensemble is not None:
         runner = build_ensemble_runner(cfg, files)
     elif files[0].endswith(DELTA_SUFFIX):
@@ -101,7 +139,7 @@ def main(argv=None) -> None:
         # strict: every trained key with its shape, and nothing else
         cfg.load_from = None
         runner = build_runner(cfg)
-        model = unwrap(runner.model)
+        model = tested_model(runner)
         model.init_weights()
         load_delta(model, files[0])
     else:
@@ -109,6 +147,7 @@ def main(argv=None) -> None:
         runner = build_runner(cfg)
         # Strict: a checkpoint that does not fit the config (a missing key,
         # a prompt of another length) is an error here, not a warning.
+        # (mmengine loads it into a TTA model's module.)
         runner.load_checkpoint(files[0], strict=True)
     if args.out is not None:
         runner.test_evaluator.metrics.append(

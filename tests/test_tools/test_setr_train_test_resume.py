@@ -105,15 +105,6 @@ def one_thread_no_mkldnn():
         torch.set_num_threads(threads)
 
 
-def drop_final_norm(src, dst):
-    """docs/segmentation.md's step after the converter: SETR's backbone has
-    no final norm, and PromptedViT loads strictly."""
-    checkpoint = torch.load(src, map_location='cpu')
-    for key in ('backbone.ln1.weight', 'backbone.ln1.bias'):
-        del checkpoint['state_dict'][key]
-    torch.save(checkpoint, dst)
-
-
 @pytest.fixture(scope='module')
 def setup(tmp_path_factory):
     """Toy ADE20K and a tiny timm ViT pretrained on 32x32 images (4x4
@@ -129,8 +120,10 @@ def setup(tmp_path_factory):
                                  depth=4, num_heads=2, mlp_ratio=2,
                                  num_classes=0)
     torch.save(timm_vit.state_dict(), root / 'timm.pth')
-    convert_pretrained(str(root / 'timm.pth'), str(root / 'converted.pth'))
-    drop_final_norm(root / 'converted.pth', root / 'vit-tiny.pth')
+    # docs/segmentation.md's --no-final-norm: SETR's backbone has no final
+    # norm, and PromptedViT loads strictly
+    convert_pretrained(str(root / 'timm.pth'), str(root / 'vit-tiny.pth'),
+                       final_norm=False)
     pretrained = torch.load(root / 'vit-tiny.pth')['state_dict']
     options = tiny_options(str(root / 'data'), str(root / 'vit-tiny.pth'))
     return root, pretrained, options
@@ -217,32 +210,52 @@ def test_test_tool_reports_miou(setup, vpt_run):
                            theirs['seg_logits']['data'])
 
 
-def test_multi_scale_test_settings(setup, vpt_run):
-    """The configs' TTA settings, applied as mmseg's ``test.py --tta`` does:
-    6 scales x 2 flips merged per image."""
+def read_predictions(path):
+    """Each image's class map and (for TTA: its last view's) logits."""
+    with open(path, 'rb') as file:
+        return [(p['pred_sem_seg']['data'], p['seg_logits']['data'])
+                for p in pickle.load(file)]
+
+
+def test_multi_scale_test_with_tta(setup, vpt_run):
+    """``tools/test.py --tta``: the configs' TTA settings (6 scales x 2
+    flips merged per image) around the trained segmentor, from the full
+    checkpoint or from the delta; on one validation image. (The segmentor
+    cannot read the TTA pipeline's views, and the TTA model needs them.)"""
     from mmengine.config import Config
-    from vpt_mm.utils.runner import build_runner
     root, _, options = setup
     config, work_dir, _ = vpt_run
+    options = dict(options, **{'test_dataloader.dataset.indices': 1})
+    predictions = []
+    for name in ('iter_2.pth', 'iter_2.delta.safetensors'):
+        out = root / f'tta_{name}.pkl'
+        log = run_tool('test.py', config, str(work_dir / name), '--tta',
+                       '--out', str(out), *as_arguments(options),
+                       work_dir=root / f'tta_{name}')
+        match = re.search(r'Iter\(test\) \[1/1\].*mIoU: ([\d.]+)', log)
+        assert match, log[-2000:]
+        assert 0 <= float(match.group(1)) <= 100
+        predictions.append(read_predictions(out))
+    # the delta went into the wrapped segmentor: the same predictions
+    [(classes, logits)], [(delta_classes, delta_logits)] = predictions
+    assert classes.shape == (1, 48, 48) and logits.shape == (150, 48, 48)
+    assert torch.equal(classes, delta_classes)
+    assert torch.equal(logits, delta_logits)
     cfg = Config.fromfile(config)
-    cfg.merge_from_dict(options)
-    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
-    cfg.tta_model.module = cfg.model
-    cfg.model = cfg.tta_model
-    cfg.work_dir = str(root / 'tta')
-    cfg.load_from = str(work_dir / 'iter_2.pth')
-    cfg.launcher = 'none'
-    runner = build_runner(cfg)
-    metrics = runner.test()
-    assert 0 <= metrics['mIoU'] <= 100
-    # the TTA model wraps the trained segmentor, loaded from the checkpoint
-    trained = state_dict(work_dir / 'iter_2.pth')
-    for key in ('backbone.prompt.deep_prompt', 'decode_head.conv_seg.weight'):
-        assert torch.equal(runner.model.module.state_dict()[key], trained[key])
-    views = runner.test_dataloader.dataset.pipeline.transforms[1].subroutines
-    assert len(views) == 12
-    assert sorted({view.transforms[0].scale_factor for view in views}) == [
-        (r, r) for r in (0.5, 0.75, 1.0, 1.25, 1.5, 1.75)]
+    views = cfg.tta_pipeline[1]['transforms']
+    assert [len(step) for step in views] == [6, 2, 1, 1]
+    assert sorted(view['scale_factor'] for view in views[0]) == [
+        0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
+
+
+def test_tta_needs_the_settings():
+    from mmengine.config import Config
+    use_tta = runpy.run_path(osp.join(ROOT, 'tools', 'test.py'))['use_tta']
+    cfg = Config(dict(model=dict(type='EncoderDecoder'),
+                      tta_model=dict(type='SegTTAModel')))
+    with pytest.raises(SystemExit, match='--tta: the config has no '
+                       'tta_pipeline'):
+        use_tta(cfg)
 
 
 def test_head_only_trains_the_heads_only(setup):

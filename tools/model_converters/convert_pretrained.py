@@ -3,7 +3,8 @@ r"""Convert a public pretrained checkpoint for vpt_mm (mmpretrain layout).
 Usage::
 
     python tools/model_converters/convert_pretrained.py SRC DST
-        [--prompts PROMPT_FILE] [--img-size N] [--global-pool]
+        [--prompts PROMPT_FILE] [--img-size N]
+        [--global-pool | --no-final-norm]
 
 ``SRC`` is Google's JAX ViT ``.npz``, a timm-style ViT state dict (raw,
 MAE ``{'model': ...}`` or MoCo v3 ``{'state_dict': {'module.*'}}``), an
@@ -28,6 +29,18 @@ checkpoint that has ``fc_norm`` keeps it::
 
     python tools/model_converters/convert_pretrained.py \
         mae_pretrain_vit_base.pth checkpoints/vit-b16_mae.pth --global-pool
+
+``--no-final-norm`` drops a ViT's final norm (``ln1``) and adds nothing,
+for backbones built with ``final_norm=False`` that read intermediate
+layers, e.g. the SETR configs' (``configs/setr/``); prompted backbones load
+strictly, so the unused norm would otherwise be an error::
+
+    python tools/model_converters/convert_pretrained.py \
+        imagenet21k_ViT-L_16.npz checkpoints/vit-l16_in21k.pth \
+        --no-final-norm
+
+The two options exclude each other (``--global-pool`` drops the final norm
+too, and adds the global-pool norm).
 """
 import argparse
 import sys
@@ -54,12 +67,19 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         metavar='N',
         help='resize the position embedding for N x N images (bicubic); '
         'by default the model resizes it when loading')
-    parser.add_argument(
+    read_out = parser.add_mutually_exclusive_group()
+    read_out.add_argument(
         '--global-pool',
         action='store_true',
         help="ViT: MAE's global-pool read-out for final_norm=False, "
         "out_type='avg_featmap' configs: drop the final norm (ln1), add "
         'fc_norm (ln2) as weight 1, bias 0 unless the checkpoint has it')
+    read_out.add_argument(
+        '--no-final-norm',
+        dest='final_norm',
+        action='store_false',
+        help='ViT: drop the final norm (ln1), add nothing: for '
+        'final_norm=False backbones that read intermediate layers (SETR)')
     return parser.parse_args(argv)
 
 
@@ -82,7 +102,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
         args.dst,
         prompts=args.prompts,
         img_size=args.img_size,
-        global_pool=args.global_pool)
+        global_pool=args.global_pool,
+        final_norm=args.final_norm)
 
 
 if __name__ == '__main__':

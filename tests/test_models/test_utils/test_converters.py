@@ -282,6 +282,43 @@ def test_mae_pretraining_checkpoint_with_global_pool(tmp_path):
         CONVERT([src, dst, '--global-pool'])
 
 
+def test_no_final_norm(timm_model, timm_file, tmp_path):
+    # SETR's backbone (final_norm=False) reads intermediate layers; a
+    # prompted backbone loads strictly, so the final norm must go
+    CONVERT([timm_file, str(tmp_path / 'plain.pth')])
+    plain = read_checkpoint(str(tmp_path / 'plain.pth'))['state_dict']
+    with pytest.raises(Exception, match='ln1'):
+        build_backbone(str(tmp_path / 'plain.pth'), final_norm=False)
+    dst = str(tmp_path / 'no_norm.pth')
+    meta = CONVERT([timm_file, dst, '--no-final-norm'])
+    assert (meta['final_norm'], meta['avg_featmap_norm']) == (0, 0)
+    assert 'dropped the final norm' in meta['no_final_norm']
+    assert 'global_pool' not in meta
+    state_dict = read_checkpoint(dst)['state_dict']
+    assert set(state_dict) == set(plain) - {
+        'backbone.ln1.weight', 'backbone.ln1.bias'
+    }
+    backbone = build_backbone(dst, final_norm=False)
+    x = images()
+    with torch.no_grad():
+        tokens = timm_model.blocks(
+            timm_model._pos_embed(timm_model.patch_embed(x)))
+        torch.testing.assert_close(
+            backbone(x)[-1], tokens[:, 0], rtol=0, atol=ATOL)
+    # the two read-out options exclude each other; no norm, no dropping
+    with pytest.raises(SystemExit):
+        CONVERT([timm_file, dst, '--no-final-norm', '--global-pool'])
+    from vpt_mm.models.utils.converters import convert_pretrained
+    with pytest.raises(ConversionError, match='exclude each other'):
+        convert_pretrained(timm_file, dst, global_pool=True, final_norm=False)
+    no_norm = {k: v for k, v in timm_model.state_dict().items()
+               if not k.startswith('norm.')}
+    torch.save(no_norm, tmp_path / 'no_norm_source.pth')
+    with pytest.raises(ConversionError, match='no final norm to drop'):
+        CONVERT([str(tmp_path / 'no_norm_source.pth'), dst,
+                 '--no-final-norm'])
+
+
 def test_layer_scale_and_pre_norm(tmp_path):
     model = timm_vit(init_values=0.1, pre_norm=True)
     src, dst = str(tmp_path / 'deit3.pth'), str(tmp_path / 'converted.pth')

@@ -270,3 +270,6 @@ def test_vit_options_are_refused_for_other_families(tmp_path):
     with pytest.raises(ConversionError, match='global_pool applies to ViT'):
         convert_pretrained(str(src), str(tmp_path / 'out.pth'),
                            global_pool=True)
+    with pytest.raises(ConversionError, match='final_norm=False applies to'):
+        convert_pretrained(str(src), str(tmp_path / 'out.pth'),
+                           final_norm=False)

@@ -40,6 +40,9 @@ pretraining files (``mae_pretrain_vit_base.pth``) hold the encoder's
 ``norm`` and no ``fc_norm``, because MAE's fine-tuning builds ``fc_norm``
 fresh. :func:`to_global_pool` (``global_pool=True``, ``--global-pool``)
 writes that read-out: ``ln1`` dropped, ``ln2`` new (weight 1, bias 0).
+:func:`drop_final_norm` (``final_norm=False``, ``--no-final-norm``) drops
+``ln1`` and adds nothing, for backbones built with ``final_norm=False``
+that read intermediate layers (SETR's).
 
 Every file is read without executing code: ``torch.load`` with
 ``weights_only=True``, ``numpy.load`` with ``allow_pickle=False``.
@@ -61,7 +64,7 @@ __all__ = [
     'convert_timm_vit', 'describe_vit', 'resize_converted_pos_embed',
     'load_vpt_prompts', 'merge_prompts', 'convert_pretrained',
     'convert_swin', 'convert_convnext', 'convert_torchvision_resnet',
-    'unfold_merging_order', 'to_global_pool'
+    'unfold_merging_order', 'to_global_pool', 'drop_final_norm'
 ]
 
 BACKBONE = 'backbone.'
@@ -580,6 +583,37 @@ def to_global_pool(state_dict: Dict[str, torch.Tensor],
             'weight 1, bias 0, as MAE fine-tuning builds it')
 
 
+def drop_final_norm(state_dict: Dict[str, torch.Tensor],
+                    source: str = 'checkpoint') -> str:
+    """Drop a converted ViT's final norm (``ln1``), in place.
+
+    For backbones built with ``final_norm=False`` that read intermediate
+    layers, e.g. SETR's (layers 9/14/19/23 of ViT-L, normalised by the
+    heads): prompted backbones load their checkpoint strictly, so an unused
+    ``ln1`` would be an error. Unlike :func:`to_global_pool` nothing is
+    added.
+
+    Args:
+        state_dict (dict[str, Tensor]): Converted (``backbone.*``) keys.
+        source (str): For messages.
+
+    Returns:
+        str: What was done, for the checkpoint's ``meta`` and the log.
+
+    Raises:
+        ConversionError: If the state dict has no final norm.
+    """
+    keys = [f'{BACKBONE}ln1.{name}' for name in ('weight', 'bias')]
+    missing = [key for key in keys if key not in state_dict]
+    if missing:
+        raise ConversionError(
+            f'{source}: --no-final-norm: no final norm to drop ("{missing[0]}"'
+            ' is missing)')
+    for key in keys:
+        del state_dict[key]
+    return 'dropped the final norm (ln1) for a final_norm=False backbone'
+
+
 def resize_converted_pos_embed(state_dict: Dict[str, torch.Tensor],
                                img_size: int,
                                source: str = 'checkpoint') -> None:
@@ -983,7 +1017,8 @@ def convert_pretrained(src: str,
                        dst: str,
                        prompts: Optional[str] = None,
                        img_size: Optional[int] = None,
-                       global_pool: bool = False) -> Dict[str, Any]:
+                       global_pool: bool = False,
+                       final_norm: bool = True) -> Dict[str, Any]:
     """Convert ``src`` to an mmengine checkpoint at ``dst``.
 
     Args:
@@ -1001,10 +1036,19 @@ def convert_pretrained(src: str,
             :func:`to_global_pool`): what the MAE configs
             (``final_norm=False, out_type='avg_featmap'``) load from MAE's
             pretraining file.
+        final_norm (bool): Keep a ViT's final norm (``ln1``); ``False``
+            drops it and adds nothing (see :func:`drop_final_norm`), for
+            ``final_norm=False`` backbones such as the SETR configs'.
+            ``global_pool`` already drops it: the two exclude each other.
 
     Returns:
         dict: The checkpoint's ``meta`` (str and int values only).
     """
+    if global_pool and not final_norm:
+        raise ConversionError(
+            f'{src}: global_pool and final_norm=False exclude each other: '
+            'global_pool drops the final norm and adds the global-pool norm '
+            '(ln2), final_norm=False drops it and adds nothing')
     # The prompt file is checked first: a bad one fails before the work.
     prompt_tensors = None if prompts is None else load_vpt_prompts(prompts)
     container, content = read_weights_file(src)
@@ -1012,7 +1056,9 @@ def convert_pretrained(src: str,
     family = FAMILY_CONVERTERS.get(layout)
     if family is not None:
         for option, value in (('prompts', prompts), ('img_size', img_size),
-                              ('global_pool', global_pool or None)):
+                              ('global_pool', global_pool or None),
+                              ('final_norm=False',
+                               None if final_norm else False)):
             if value is not None:
                 raise ConversionError(
                     f'{src}: {option} applies to ViT checkpoints only, not '
@@ -1032,13 +1078,18 @@ def convert_pretrained(src: str,
             f'{src}: left out {len(skipped)} key(s) no classifier uses: '
             f'{_some_keys(skipped, 8)}',
             logger='current')
-    pooling = None
+    norm_change = None
     if family is None:
         if img_size is not None:
             resize_converted_pos_embed(state_dict, img_size, src)
         if global_pool:
-            pooling = to_global_pool(state_dict, src)
-            print_log(f'{src}: --global-pool: {pooling}', logger='current')
+            norm_change = to_global_pool(state_dict, src)
+            print_log(f'{src}: --global-pool: {norm_change}',
+                      logger='current')
+        if not final_norm:
+            norm_change = drop_final_norm(state_dict, src)
+            print_log(f'{src}: --no-final-norm: {norm_change}',
+                      logger='current')
         description = describe_vit(state_dict, src)
     meta: Dict[str, Any] = dict(
         source=str(src),
@@ -1052,8 +1103,8 @@ def convert_pretrained(src: str,
                         'MultiHeadDotProductAttention_1/query/kernel']
         meta['num_heads'] = int(query.shape[1])
     meta.update(description)
-    if pooling is not None:
-        meta['global_pool'] = pooling
+    if norm_change is not None:
+        meta['global_pool' if global_pool else 'no_final_norm'] = norm_change
     if layout == 'mae' and description['final_norm'] and \
             not description['avg_featmap_norm']:
         print_log(
