@@ -2,6 +2,7 @@
 the tunable parameters of each row of the paper's Tab. 3 on ViT-L/16."""
 import os.path as osp
 
+import mmseg
 import pytest
 import torch
 from mmengine.config import Config
@@ -10,6 +11,9 @@ from mmseg.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SETR = osp.join(ROOT, 'configs', 'setr')
+MMSEG_SETR_PUP = osp.join(
+    osp.dirname(mmseg.__file__), '.mim', 'configs', 'setr',
+    'setr_vit-l_pup_8xb2-160k_ade20k-512x512.py')
 # Tab. 3: tunable parameters (M) of SETR-PUP on ViT-L/16
 PAPER_TUNABLE = {
     'full': 318.31,
@@ -60,6 +64,34 @@ def test_mmseg_setr_recipe(name):
     resizes = cfg.tta_pipeline[1].transforms[0]
     assert [r.scale_factor for r in resizes] == [
         0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
+
+
+def without_scopes(value):
+    """A config as loaded from mmseg's own file: without the ``_scope_``
+    that inheriting with ``mmseg::`` puts in each of its dicts."""
+    if isinstance(value, dict):
+        return {key: without_scopes(item) for key, item in value.items()
+                if key != '_scope_'}
+    if isinstance(value, (list, tuple)):
+        return type(value)(without_scopes(item) for item in value)
+    return value
+
+
+def test_full_is_mmsegs_config_with_our_backbone():
+    """Everything but the backbone (mmpretrain's layout), our imports, the
+    frozen-backbone optimizer constructor and per-rank seeds is mmseg's
+    SETR-PUP ADE20K config, inherited."""
+    ours = without_scopes(load('full').to_dict())
+    theirs = Config.fromfile(MMSEG_SETR_PUP).to_dict()
+    assert theirs['model'].pop('backbone')['type'] == 'VisionTransformer'
+    assert ours['model'].pop('backbone')['type'] == \
+        'mmpretrain.VisionTransformer'
+    assert ours['optim_wrapper'].pop('constructor') == \
+        'FrozenBackboneOptimWrapperConstructor'
+    assert ours.pop('custom_imports') == dict(
+        imports=['vpt_mm'], allow_failed_imports=False)
+    assert ours.pop('randomness')['diff_rank_seed']
+    assert ours == theirs
 
 
 def test_the_papers_changes():

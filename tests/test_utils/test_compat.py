@@ -647,3 +647,25 @@ def test_importlib_package_lookup_patches_without_pkg_resources(
     assert compat.use_importlib_package_lookup() is True
     assert config_module.is_installed('mmsegmentation')
     assert compat.use_importlib_package_lookup() is False  # idempotent
+
+
+def test_external_config_lookup_is_cached(monkeypatch):
+    import mmengine.config.config as config_module
+    calls = []
+
+    def lookup(package_path, cfg_file):
+        calls.append(cfg_file)
+        if cfg_file.endswith('.py'):
+            raise ValueError(f'no model config {cfg_file}')
+        return f'{package_path}/{cfg_file}'
+
+    monkeypatch.setattr(config_module, '_get_external_cfg_path', lookup)
+    assert compat.cache_external_config_lookup() is True
+    assert compat.cache_external_config_lookup() is False  # idempotent
+    cached = config_module._get_external_cfg_path
+    for _ in range(2):
+        assert cached('pkg', 'model') == 'pkg/model'
+        # the failure that sends mmengine to the base-config path, too
+        with pytest.raises(ValueError, match='no model config base.py'):
+            cached('pkg', 'base.py')
+    assert calls == ['model', 'base.py']
