@@ -91,6 +91,28 @@ def test_all_methods_in_process():
         ratio(row['Test speed-up'])
 
 
+def test_rounds_run_round_robin_and_pool_timings():
+    log = []
+    results = run_benchmark(
+        prompt_lengths=(2, ), devices=('cpu', ), isolate=False, rounds=2,
+        methods=('full', 'vpt-deep-prefix'), log=log.append, **QUICK)
+    # one result per measurement, each holding both rounds' iterations
+    assert len(results) == 2 * 2
+    for result in results:
+        assert result['rounds'] == 2
+        assert len(result['times_s']) == 2 * QUICK['repeats']
+        middle = sorted(result['times_s'])[1:3]  # median of 4 timings
+        assert result['latency_ms'] == pytest.approx(
+            sum(middle) / 2 / QUICK['batch'] * 1e3)
+    # round-robin: the whole list once, then again
+    rounds = [line.split(' [')[0] for line in log]
+    assert rounds == ['round 1/2'] * 4 + ['round 2/2'] * 4
+    assert [line.split('] ')[1].split(':')[0] for line in log[:4]] == \
+        [line.split('] ')[1].split(':')[0] for line in log[4:]]
+    with pytest.raises(ValueError, match='rounds'):
+        run_benchmark(rounds=0, **QUICK)
+
+
 def test_no_ratio_without_its_comparison():
     results = run_benchmark(
         prompt_lengths=(2, ), devices=('cpu', ), isolate=False,

@@ -26,7 +26,12 @@ CUDA the same two numbers come from ``torch.cuda.max_memory_allocated`` and
 
 Ratios are only ever taken between measurements of the same run: VPT and
 Linear against Full of the same backbone, prefix against token at the same
-prompt length.
+prompt length. With ``rounds > 1`` the whole list of measurements runs
+``rounds`` times in turn (round-robin), and each measurement's timed
+iterations from all rounds are pooled before the median: slow drifts of a
+shared machine (other jobs, frequency changes) then fall on every method
+alike instead of on whichever ran during them. The peak memory is the
+largest of the rounds.
 """
 import argparse
 import contextlib
@@ -225,17 +230,49 @@ def run_benchmark(arch: str = 'b',
                   methods: Sequence[str] = tuple(METHODS),
                   isolate: bool = True,
                   threads: Optional[int] = None,
+                  rounds: int = 1,
                   log: Optional[Callable[[str], None]] = None) -> List[dict]:
     """Measure every (device, method, prompt length, phase).
 
     Full and Linear have no prompts and are measured once per device
     (``p=0``). Returns one dict per measurement: the :func:`measure`
-    result plus ``device``, ``method`` and ``p``.
+    result plus ``device``, ``method``, ``p`` and ``rounds``; with
+    ``rounds > 1`` the list runs that many times round-robin and each
+    measurement pools its timed iterations over the rounds (see the module
+    docstring).
     """
+    if rounds < 1:
+        raise ValueError(f'rounds must be >= 1, got {rounds}')
+    pooled: Dict[tuple, dict] = {}
+    for round_index in range(rounds):
+        for result in _run_round(arch, img_size, batch, prompt_lengths,
+                                 repeats, warmup, devices, methods, isolate,
+                                 threads, log, round_index, rounds):
+            key = (result['device'], result['method'], result['p'],
+                   result['phase'])
+            if key not in pooled:
+                pooled[key] = dict(result, rounds=1)
+                continue
+            merged = pooled[key]
+            merged['times_s'] = merged['times_s'] + result['times_s']
+            merged['latency_ms'] = (
+                statistics.median(merged['times_s']) / batch * 1e3)
+            if result['peak_mb'] > merged['peak_mb']:
+                merged.update(
+                    peak_mb=result['peak_mb'], delta_mb=result['delta_mb'])
+            merged['rounds'] += 1
+    return list(pooled.values())
+
+
+def _run_round(arch, img_size, batch, prompt_lengths, repeats, warmup,
+               devices, methods, isolate, threads, log, round_index,
+               rounds) -> List[dict]:
+    """One pass over every measurement (see :func:`run_benchmark`)."""
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise ValueError(f'unknown method(s) {unknown}; choose from '
                          f'{list(METHODS)}')
+    prefix = f'round {round_index + 1}/{rounds} ' if rounds > 1 else ''
     results = []
     for device in devices:
         for method in METHODS:  # fixed order: Full first
@@ -262,7 +299,8 @@ def run_benchmark(arch: str = 'b',
                         device=device, method=method, p=p, phase=phase)
                     results.append(result)
                     if log is not None:
-                        log(f'[{device}] {METHODS[method]} p={p} {phase}: '
+                        log(f'{prefix}[{device}] {METHODS[method]} p={p} '
+                            f'{phase}: '
                             f'{result["latency_ms"]:.2f} ms/img, peak '
                             f'{result["peak_mb"]:.0f} MB '
                             f'(+{result["delta_mb"]:.0f})')
@@ -467,6 +505,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--device', nargs='+', default=['auto'],
                         help="'cpu', 'cuda[:i]' or 'auto' (cuda if "
                         'available, else cpu); several run in turn')
+    parser.add_argument('--rounds', type=int, default=1,
+                        help='run every measurement this many times in '
+                        'turn and pool their timed iterations (evens out '
+                        'drifts of a shared machine)')
     parser.add_argument('--threads', type=int,
                         help="torch CPU threads (default: torch's own)")
     parser.add_argument('--no-isolate', action='store_true',
@@ -502,6 +544,7 @@ def main(argv: Optional[List[str]] = None) -> str:
         methods=args.methods,
         isolate=not args.no_isolate,
         threads=args.threads,
+        rounds=args.rounds,
         log=lambda msg: print(msg, file=sys.stderr, flush=True))
     settings = {
         'Date': datetime.datetime.now().strftime('%Y-%m-%d %H:%M'),
@@ -509,6 +552,7 @@ def main(argv: Optional[List[str]] = None) -> str:
         'Image size': args.img_size,
         'Batch': args.batch,
         'Repeats (timed)': args.repeats,
+        'Rounds (round-robin, timings pooled)': args.rounds,
         'Warm-up': args.warmup,
         'Precision': 'fp32 on CPU, bf16 autocast on CUDA',
         'Torch CPU threads per measurement': results[0]['threads']
