@@ -69,8 +69,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         '(still exit non-zero)')
     parser.add_argument('--keep-checkpoints', default='final',
                         choices=['all', 'final', 'none'],
-                        help='checkpoints kept after a run is scored '
-                        '(default: those of the final runs)')
+                        help='checkpoints (and their deltas) kept after a '
+                        'run is scored (default: those of the final runs)')
     parser.add_argument('--no-resume', action='store_true',
                         help='run killed runs from the start, not from '
                         'their latest checkpoint')

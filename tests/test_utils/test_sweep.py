@@ -274,6 +274,12 @@ def test_mean_std():
 
 
 # -- running, skipping, resuming ---------------------------------------------
+# what a training run leaves that keep_checkpoints deletes: mmengine's
+# checkpoints and DeltaCheckpointHook's deltas
+CHECKPOINT_FILES = ('iter_10.pth', 'last_checkpoint',
+                    'iter_10.delta.safetensors', 'last_delta')
+
+
 class FakeTrain:
     """Stands in for tools/train.py: logs a score like mmengine does."""
 
@@ -307,7 +313,7 @@ class FakeTrain:
             records = records + [{'accuracy/top1': self.score(run),
                                   'step': step}]
         write_log(run.work_dir, stamp, records)
-        for name in ('iter_10.pth', 'last_checkpoint'):
+        for name in CHECKPOINT_FILES + ('notes.txt', ):
             with open(osp.join(run.work_dir, name), 'w') as file:
                 file.write('x')
         return 0
@@ -338,11 +344,14 @@ def test_sweep_selects_runs_seeds_and_writes_results(tmp_path):
     assert results['final']['test_top1_mean'] == 80.5
     assert results['final']['test_top1_std'] == pytest.approx(0.5**0.5)
     assert 'test top-1 80.50 +- 0.71 over 2 seed(s)' in log
-    # tuning checkpoints go once scored; the final runs keep theirs
-    assert not osp.exists(osp.join(spec.work_dir, 'tune',
-                                   'lr0.5_wd0.001_seed0', 'iter_10.pth'))
-    assert osp.isfile(osp.join(spec.work_dir, 'final',
-                               'lr0.05_wd0.001_seed1', 'iter_10.pth'))
+    # tuning checkpoints and their deltas go once scored; the final runs
+    # keep theirs
+    tuned = osp.join(spec.work_dir, 'tune', 'lr0.5_wd0.001_seed0')
+    final = osp.join(spec.work_dir, 'final', 'lr0.05_wd0.001_seed1')
+    for name in CHECKPOINT_FILES:
+        assert not osp.exists(osp.join(tuned, name)), name
+        assert osp.isfile(osp.join(final, name)), name
+    assert osp.isfile(osp.join(tuned, 'notes.txt'))  # not a checkpoint
     assert sweep.png_size(osp.join(spec.work_dir, 'grid.png'))[0] > 100
     marker = json.load(open(osp.join(spec.work_dir, 'final',
                                      'lr0.05_wd0.001_seed1',

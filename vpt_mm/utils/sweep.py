@@ -63,6 +63,9 @@ METRIC = 'accuracy/top1'
 RESULT_FILE = 'sweep_result.json'  # in a run dir: the run finished
 START_FILE = 'sweep_run.json'  # in a run dir: how the run was started
 LOG_FILE = 'sweep.log'  # in a run dir: the training process's output
+# the deltas DeltaCheckpointHook writes next to checkpoints (the suffix of
+# vpt_mm.models.peft.delta, not imported here: it loads the models)
+DELTA_FILE_SUFFIX = '.delta.safetensors'
 TASK_RESULTS = 'results.json'  # in a task dir
 GRID_PLOT = 'grid.png'  # in a task dir
 PHASES = ('tune', 'final')
@@ -541,6 +544,15 @@ def train_command(spec: TaskSpec,
 
 
 # -- run state and scores -----------------------------------------------------
+def is_checkpoint_file(name: str) -> bool:
+    """Whether a file of a run's work dir is one of its checkpoints, which
+    ``keep_checkpoints`` deletes: mmengine's (``*.pth``,
+    ``last_checkpoint``) and the deltas that ``DeltaCheckpointHook``
+    writes next to them (``*.delta.safetensors``, ``last_delta``)."""
+    return name.endswith(('.pth', DELTA_FILE_SUFFIX)) or name in (
+        'last_checkpoint', 'last_delta')
+
+
 def _read_json(path: str) -> Optional[dict]:
     try:
         with open(path) as file:
@@ -1054,7 +1066,7 @@ class TaskSweep:
                 self.keep_checkpoints == 'final' and run.phase == 'final'):
             return
         for name in os.listdir(run.work_dir):
-            if name.endswith('.pth') or name == 'last_checkpoint':
+            if is_checkpoint_file(name):
                 os.remove(osp.join(run.work_dir, name))
 
     def do_run(self, run: Run) -> Optional[dict]:
@@ -1221,7 +1233,8 @@ def run_sweep(specs: Sequence[TaskSpec],
             task whose grid has a failed run is not selected from);
             otherwise stop at the first failure.
         keep_checkpoints (str): ``'all'``, ``'final'`` (delete the
-            checkpoints of tuning runs once scored) or ``'none'``.
+            checkpoints of tuning runs once scored) or ``'none'``; a
+            checkpoint's delta goes with it (see :func:`is_checkpoint_file`).
         metric (str): The validation metric to read.
         execute (callable, optional): ``(command, run) -> exit status``;
             default ``launcher``.
