@@ -417,8 +417,12 @@ def test_dist_test_collects_every_prediction_once(toy, runs):
 
 # -- DDP in this process: every config's model structure ---------------------
 CONFIG_ROOT = osp.join(ROOT, 'configs')
-TINY_ARCH = dict(embed_dims=32, num_layers=2, num_heads=2,
-                 feedforward_channels=64)
+# every family at a tiny width; a ViT keeps its depth (prompted layer
+# ranges, SETR's out_indices) and its patch size
+TINY_VIT = dict(embed_dims=32, num_heads=2, feedforward_channels=64)
+TINY_SWIN = dict(embed_dims=16, depths=[2, 2, 2, 2], num_heads=[1, 1, 2, 2])
+TINY_CONVNEXT = dict(depths=[1, 1, 1, 1], channels=[8, 16, 32, 64])
+SEG_SIZE = 64  # SETR's 512x512 crops, tiny
 
 
 def one_config_per_structure():
@@ -455,24 +459,61 @@ def gloo_world():
     dist.destroy_process_group()
 
 
-def tiny_model_cfg(cfg):
-    """The config's model, on a tiny ViT where it names a standard arch."""
+def vit_depth(arch):
+    from mmpretrain.models import VisionTransformer
+    return VisionTransformer.arch_zoo[arch.lower()]['num_layers']
+
+
+def tiny_model_cfg(cfg, folder):
+    """The config's model at a tiny width, inside a PEFT wrapper too
+    (``backbone=dict(type='BiasTuning', module=...)``). Images keep the
+    config's size (Sidetune's side network needs >= 63 px, an 'add'
+    prompt of one vector per token the ViT's sequence length) except for
+    segmentation (SETR: 64 px). CLS prototypes come from ``folder``."""
+    import numpy as np
     model = copy.deepcopy(cfg.model)
     model.backbone.init_cfg = None
-    if isinstance(model.backbone.get('arch'), str):
-        model.backbone.update(arch=TINY_ARCH, img_size=32, patch_size=16)
-        model.head.in_channels = TINY_ARCH['embed_dims']
+    backbone = model.backbone.get('module', model.backbone)
+    backbone.init_cfg = None
+    kind = backbone.type.split('.')[-1]
+    arch = backbone.get('arch')
+    if 'Swin' in kind:
+        backbone.arch = TINY_SWIN
+        out_channels = TINY_SWIN['embed_dims'] * 8
+    elif 'ConvNeXt' in kind:
+        backbone.arch = TINY_CONVNEXT
+        out_channels = TINY_CONVNEXT['channels'][-1]
+    elif 'ResNet' in kind:
+        backbone.depth, out_channels = 18, 512
+    elif isinstance(arch, str):
+        backbone.arch = dict(TINY_VIT, num_layers=vit_depth(arch))
+        out_channels = TINY_VIT['embed_dims']
+        prompt = backbone.get('prompt_cfg', {})
+        if prompt.get('init_file'):
+            prototypes = osp.join(str(folder), 'prototypes.npy')
+            np.save(prototypes, np.random.default_rng(0).standard_normal(
+                (prompt.num_tokens, out_channels)).astype(np.float32))
+            prompt.init_file = prototypes
+    else:
+        out_channels = None  # already tiny (configs/smoke)
+    if cfg.default_scope == 'mmseg' and out_channels is not None:
+        backbone.img_size = (SEG_SIZE, SEG_SIZE)
+        model.data_preprocessor.size = (SEG_SIZE, SEG_SIZE)
+        for head in [model.decode_head, *model.get('auxiliary_head', [])]:
+            head.update(in_channels=out_channels, channels=16)
+    elif out_channels is not None:
+        model.head.in_channels = out_channels
     if 'data_preprocessor' not in model and 'data_preprocessor' in cfg:
         model.data_preprocessor = copy.deepcopy(cfg.data_preprocessor)
     return model
 
 
-def fake_batch(cfg, model):
-    """Two random images with labels, as a dataloader yields them."""
+def fake_batch(cfg, model_cfg):
+    """Two random images of the (tiny) model config's ``img_size`` (32
+    where it has none), with labels, as a dataloader yields them."""
     from mmengine.structures import PixelData
-    backbone = cfg.model.backbone
-    size = model.backbone.img_size if hasattr(model.backbone, 'img_size') \
-        else (32, 32)
+    backbone = model_cfg.backbone.get('module', model_cfg.backbone)
+    size = backbone.get('img_size', 32)
     size = tuple(size) if isinstance(size, (tuple, list)) else (size, size)
     channels = backbone.get('in_channels', 3)
     inputs = [torch.randint(0, 256, (channels, ) + size, dtype=torch.uint8)
@@ -495,7 +536,7 @@ def fake_batch(cfg, model):
 @pytest.mark.parametrize(
     'path', one_config_per_structure(),
     ids=lambda path: osp.relpath(path, CONFIG_ROOT))
-def test_ddp_needs_no_unused_parameter_search(path, gloo_world):
+def test_ddp_needs_no_unused_parameter_search(path, gloo_world, tmp_path):
     """``find_unused_parameters=False`` works for every config: DDP's
     buckets hold exactly the trainable tensors, and each of them gets its
     gradient in every step (else DDP raises at the next step)."""
@@ -509,7 +550,8 @@ def test_ddp_needs_no_unused_parameter_search(path, gloo_world):
 
     cfg = Config.fromfile(path, import_custom_modules=False)
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
-        model = MODELS.build(tiny_model_cfg(cfg))
+        model_cfg = tiny_model_cfg(cfg, tmp_path)
+        model = MODELS.build(model_cfg)
         # on CPU, as in a non-distributed run (SyncBN is covered below)
         model = revert_sync_batchnorm(model)
         optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
@@ -530,7 +572,7 @@ def test_ddp_needs_no_unused_parameter_search(path, gloo_world):
     torch.manual_seed(0)
     for _ in range(2):
         bucketed.clear()
-        log_vars = ddp.train_step(fake_batch(cfg, model), optim_wrapper)
+        log_vars = ddp.train_step(fake_batch(cfg, model_cfg), optim_wrapper)
         assert torch.isfinite(log_vars['loss'])
         assert sorted(bucketed) == sorted(trainable)
 
@@ -538,7 +580,8 @@ def test_ddp_needs_no_unused_parameter_search(path, gloo_world):
 @pytest.mark.skipif(
     not hasattr(compat, 'register_cpu_ddp'),
     reason='needs the CPU DDP wrapper of vpt_mm.utils.compat')
-def test_cpu_ddp_reverts_sync_bn_with_a_warning(gloo_world, caplog):
+def test_cpu_ddp_reverts_sync_bn_with_a_warning(gloo_world, caplog,
+                                               tmp_path):
     """A CPU distributed run of a config with SyncBN (here the smoke
     segmentation config's FCN head) runs with BN, and says so."""
     from mmengine.config import Config
@@ -554,7 +597,8 @@ def test_cpu_ddp_reverts_sync_bn_with_a_warning(gloo_world, caplog):
     assert compat.setup_cpu_distributed(cfg, 'pytorch')
     assert cfg.model_wrapper_cfg.type == 'CPUDistributedDataParallel'
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
-        model = MODELS.build(tiny_model_cfg(cfg))
+        model_cfg = tiny_model_cfg(cfg, tmp_path)
+        model = MODELS.build(model_cfg)
         assert any(isinstance(m, torch.nn.SyncBatchNorm)
                    for m in model.modules())
         logger = MMLogger.get_current_instance()
@@ -569,7 +613,7 @@ def test_cpu_ddp_reverts_sync_bn_with_a_warning(gloo_world, caplog):
     assert not any(isinstance(m, torch.nn.SyncBatchNorm)
                    for m in ddp.module.modules())
     assert '1 SyncBatchNorm layer(s) reverted to BatchNorm' in caplog.text
-    log_vars = ddp.train_step(fake_batch(cfg, ddp.module), optim_wrapper)
+    log_vars = ddp.train_step(fake_batch(cfg, model_cfg), optim_wrapper)
     assert torch.isfinite(log_vars['loss'])
 
 
