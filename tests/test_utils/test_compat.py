@@ -660,6 +660,12 @@ def test_external_config_lookup_is_cached(monkeypatch):
         return f'{package_path}/{cfg_file}'
 
     monkeypatch.setattr(config_module, '_get_external_cfg_path', lookup)
+    # where pkg_resources imports (mmengine's look-up works): untouched
+    monkeypatch.setitem(sys.modules, 'pkg_resources',
+                        type(sys)('pkg_resources'))
+    assert compat.cache_external_config_lookup() is False
+    assert config_module._get_external_cfg_path is lookup
+    monkeypatch.setitem(sys.modules, 'pkg_resources', None)  # import fails
     assert compat.cache_external_config_lookup() is True
     assert compat.cache_external_config_lookup() is False  # idempotent
     cached = config_module._get_external_cfg_path

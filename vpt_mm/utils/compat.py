@@ -38,7 +38,7 @@ function below:
    (53 YAML files for mmseg) to look the config up as a model, fails for a
    ``.py`` path and falls back to the file.
    :func:`cache_external_config_lookup` remembers the answer (a path or that
-   failure) per package and config.
+   failure) per package and config, on the installs where 5 applies.
 
 :func:`apply` runs 1-3, 5 and 6; it is called when ``vpt_mm`` is imported
 (before any config is read by our tools).
@@ -281,6 +281,14 @@ def _package_installed_path(package: str) -> str:
     raise ModuleNotFoundError(f'package {package!r} is not installed')
 
 
+def _pkg_resources_importable() -> bool:
+    try:
+        import pkg_resources  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
 def use_importlib_package_lookup() -> bool:
     """Let ``mmseg::``/``mmpretrain::`` config bases resolve where
     ``pkg_resources`` is gone (setuptools >= 81).
@@ -288,11 +296,8 @@ def use_importlib_package_lookup() -> bool:
     Returns:
         bool: True if mmengine's config loader was patched by this call.
     """
-    try:
-        import pkg_resources  # noqa: F401
+    if _pkg_resources_importable():
         return False
-    except ImportError:
-        pass
     import mmengine.config.config as config_module
     if getattr(config_module.is_installed, 'vpt_mm_patched', False):
         return False
@@ -312,6 +317,8 @@ def cache_external_config_lookup() -> bool:
     Returns:
         bool: True if mmengine's config loader was patched by this call.
     """
+    if _pkg_resources_importable():
+        return False  # an install where mmengine's own look-up works as is
     import mmengine.config.config as config_module
     lookup = config_module._get_external_cfg_path
     if getattr(lookup, 'vpt_mm_patched', False):
