@@ -1,14 +1,13 @@
 # Fig. 13 CLS-fixed: CLS-prototype prompts, frozen (see
 # vpt-deep-cls-prototype for the prototype file).
-# VTAB-1k CIFAR-100; for another task swap the dataset base and set
-# num_classes (and p: Tab. 13).
 _base_ = [
-    '../_base_/methods/vpt-deep_vit-b16-in21k.py',
-    '../_base_/datasets/vtab1k_cifar100_bs128.py',
+    '../vpt/vpt-deep_vit-b16-in21k_1xb128_vtab1k-cifar100.py',
 ]
 model = dict(
-    backbone=dict(prompt_cfg=dict(num_tokens=100, init='cls-prototype',
-                    init_file='work_dirs/prototypes/vtab1k-cifar100.npy',
-                    trainable=False)),
-    head=dict(num_classes=100))
+    backbone=dict(
+        prompt_cfg=dict(
+            num_tokens=100,
+            init='cls-prototype',
+            init_file='work_dirs/prototypes/vtab1k-cifar100.npy',
+            trainable=False)))
 train_dataloader = dict(batch_size=64)  # Tab. 8: p >= 100

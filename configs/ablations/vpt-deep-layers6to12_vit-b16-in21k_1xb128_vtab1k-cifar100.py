@@ -1,11 +1,6 @@
 # Fig. 7 prompt depth 6->12: prompts in layers 6 to 12 (1-based); layers
 # after the last prompted one carry its prompt outputs on.
-# VTAB-1k CIFAR-100; for another task swap the dataset base and set
-# num_classes (and p: Tab. 13).
 _base_ = [
-    '../_base_/methods/vpt-deep_vit-b16-in21k.py',
-    '../_base_/datasets/vtab1k_cifar100_bs128.py',
+    '../vpt/vpt-deep_vit-b16-in21k_1xb128_vtab1k-cifar100.py',
 ]
-model = dict(
-    backbone=dict(prompt_cfg=dict(num_tokens=10, layers='6->12')),
-    head=dict(num_classes=100))
+model = dict(backbone=dict(prompt_cfg=dict(layers='6->12')))

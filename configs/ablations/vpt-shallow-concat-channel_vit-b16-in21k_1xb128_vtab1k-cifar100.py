@@ -1,11 +1,8 @@
 # Fig. 5 Concat-channel: one extra input channel with its own (trained,
 # zero-initialised) patch-embedding kernel.
-# VTAB-1k CIFAR-100; for another task swap the dataset base and set
-# num_classes (and p: Tab. 13).
 _base_ = [
-    '../_base_/methods/vpt-shallow_vit-b16-in21k.py',
-    '../_base_/datasets/vtab1k_cifar100_bs128.py',
+    '../vpt/vpt-shallow_vit-b16-in21k_1xb64_vtab1k-cifar100.py',
 ]
 model = dict(
-    backbone=dict(prompt_cfg=dict(num_tokens=1, location='concat-channel')),
-    head=dict(num_classes=100))
+    backbone=dict(prompt_cfg=dict(num_tokens=1, location='concat-channel')))
+train_dataloader = dict(batch_size=128)  # Tab. 8: no prompt tokens

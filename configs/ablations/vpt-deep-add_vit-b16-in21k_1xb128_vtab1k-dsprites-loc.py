@@ -1,0 +1,6 @@
+# Fig. 5 Add: one prompt per token (CLS + 196 patches) added element-wise
+# before every layer; the sequence keeps its length.
+_base_ = [
+    '../vpt/vpt-deep_vit-b16-in21k_1xb128_vtab1k-dsprites-loc.py',
+]
+model = dict(backbone=dict(prompt_cfg=dict(num_tokens=197, location='add')))

@@ -1,0 +1,12 @@
+# Fig. 13 CLS-fixed: CLS-prototype prompts, frozen (see
+# vpt-deep-cls-prototype for the prototype file).
+_base_ = [
+    '../vpt/vpt-deep_vit-b16-in21k_1xb128_vtab1k-dsprites-ori.py',
+]
+model = dict(
+    backbone=dict(
+        prompt_cfg=dict(
+            num_tokens=16,
+            init='cls-prototype',
+            init_file='work_dirs/prototypes/vtab1k-dsprites-ori.npy',
+            trainable=False)))

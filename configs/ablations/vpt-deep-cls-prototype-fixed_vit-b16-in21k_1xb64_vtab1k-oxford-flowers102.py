@@ -1,0 +1,13 @@
+# Fig. 13 CLS-fixed: CLS-prototype prompts, frozen (see
+# vpt-deep-cls-prototype for the prototype file).
+_base_ = [
+    '../vpt/vpt-deep_vit-b16-in21k_1xb128_vtab1k-oxford-flowers102.py',
+]
+model = dict(
+    backbone=dict(
+        prompt_cfg=dict(
+            num_tokens=102,
+            init='cls-prototype',
+            init_file='work_dirs/prototypes/vtab1k-oxford-flowers102.npy',
+            trainable=False)))
+train_dataloader = dict(batch_size=64)  # Tab. 8: p >= 100

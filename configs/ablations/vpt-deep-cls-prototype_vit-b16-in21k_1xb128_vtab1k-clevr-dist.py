@@ -1,0 +1,14 @@
+# Fig. 13 CLS: every layer's prompts start at the 6 class means of the final
+# CLS embedding (p = classes, at most 200); write them first with
+#   python tools/analysis/cls_prototypes.py THIS_CONFIG \
+#       --out work_dirs/prototypes/vtab1k-clevr-dist.npy
+_base_ = [
+    '../vpt/vpt-deep_vit-b16-in21k_1xb64_vtab1k-clevr-dist.py',
+]
+model = dict(
+    backbone=dict(
+        prompt_cfg=dict(
+            num_tokens=6,
+            init='cls-prototype',
+            init_file='work_dirs/prototypes/vtab1k-clevr-dist.npy')))
+train_dataloader = dict(batch_size=128)  # Tab. 8: p < 100

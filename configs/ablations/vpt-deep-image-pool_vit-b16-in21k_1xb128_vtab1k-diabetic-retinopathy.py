@@ -1,0 +1,6 @@
+# Fig. 8 final output image-pool: the head reads the mean of the final
+# patch tokens instead of CLS.
+_base_ = [
+    '../vpt/vpt-deep_vit-b16-in21k_1xb128_vtab1k-diabetic-retinopathy.py',
+]
+model = dict(backbone=dict(out_type='image_pool'))

@@ -1,0 +1,6 @@
+# Fig. 7 prompt depth 1->6: prompts in layers 1 to 6 (1-based); layers
+# after the last prompted one carry its prompt outputs on.
+_base_ = [
+    '../vpt/vpt-deep_vit-b16-in21k_1xb128_vtab1k-resisc45.py',
+]
+model = dict(backbone=dict(prompt_cfg=dict(layers='1->6')))

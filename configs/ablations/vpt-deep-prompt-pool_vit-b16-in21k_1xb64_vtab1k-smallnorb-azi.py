@@ -1,0 +1,6 @@
+# Fig. 8 final output prompt-pool: the head reads the mean of the final
+# prompt tokens instead of CLS.
+_base_ = [
+    '../vpt/vpt-deep_vit-b16-in21k_1xb64_vtab1k-smallnorb-azi.py',
+]
+model = dict(backbone=dict(out_type='prompt_pool'))

@@ -1,0 +1,6 @@
+# Figs. 11, 13 Random-fixed / Prompt-Fixed: random prompts, frozen; only the
+# head trains on the longer sequence.
+_base_ = [
+    '../vpt/vpt-deep_vit-b16-in21k_1xb128_vtab1k-diabetic-retinopathy.py',
+]
+model = dict(backbone=dict(prompt_cfg=dict(trainable=False)))

@@ -1,0 +1,6 @@
+# Figs. 11, 13 Random-fixed / Prompt-Fixed: random prompts, frozen; only the
+# head trains on the longer sequence.
+_base_ = [
+    '../vpt/vpt-deep_vit-b16-in21k_1xb64_vtab1k-eurosat.py',
+]
+model = dict(backbone=dict(prompt_cfg=dict(trainable=False)))

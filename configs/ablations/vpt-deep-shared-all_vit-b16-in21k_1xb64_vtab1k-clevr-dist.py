@@ -1,0 +1,5 @@
+# Fig. 12 Shared-all: one vector for every prompt of every layer.
+_base_ = [
+    '../vpt/vpt-deep_vit-b16-in21k_1xb64_vtab1k-clevr-dist.py',
+]
+model = dict(backbone=dict(prompt_cfg=dict(sharing='all')))

@@ -1,0 +1,5 @@
+# Fig. 12 Shared-inter: one prompt set for all layers.
+_base_ = [
+    '../vpt/vpt-deep_vit-b16-in21k_1xb128_vtab1k-caltech101.py',
+]
+model = dict(backbone=dict(prompt_cfg=dict(sharing='inter')))

@@ -1,0 +1,5 @@
+# Fig. 12 Shared-intra: one vector per layer repeated p times.
+_base_ = [
+    '../vpt/vpt-deep_vit-b16-in21k_1xb64_vtab1k-eurosat.py',
+]
+model = dict(backbone=dict(prompt_cfg=dict(sharing='intra')))

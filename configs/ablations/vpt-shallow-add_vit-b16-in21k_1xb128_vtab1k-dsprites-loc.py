@@ -1,0 +1,6 @@
+# Fig. 5 Add (shallow): one prompt per token added before layer 1.
+_base_ = [
+    '../vpt/vpt-shallow_vit-b16-in21k_1xb64_vtab1k-dsprites-loc.py',
+]
+model = dict(backbone=dict(prompt_cfg=dict(num_tokens=197, location='add')))
+train_dataloader = dict(batch_size=128)  # Tab. 8: no prompt tokens

@@ -1,0 +1,5 @@
+# Fig. 5 Add (shallow): one prompt per token added before layer 1.
+_base_ = [
+    '../vpt/vpt-shallow_vit-b16-in21k_1xb128_vtab1k-resisc45.py',
+]
+model = dict(backbone=dict(prompt_cfg=dict(num_tokens=197, location='add')))

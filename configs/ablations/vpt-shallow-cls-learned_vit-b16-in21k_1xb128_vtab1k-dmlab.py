@@ -1,0 +1,7 @@
+# Fig. 11 [CLS]-Learned: no prompts; the CLS token and the head train.
+_base_ = [
+    '../vpt/vpt-shallow_vit-b16-in21k_1xb64_vtab1k-dmlab.py',
+]
+model = dict(
+    backbone=dict(prompt_cfg=dict(num_tokens=0, train_cls_token=True)))
+train_dataloader = dict(batch_size=128)  # Tab. 8: no prompt tokens

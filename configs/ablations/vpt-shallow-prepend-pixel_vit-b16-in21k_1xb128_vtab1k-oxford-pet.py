@@ -1,0 +1,6 @@
+# Fig. 5 Prepend-pixel: p prompt patches through the frozen patch
+# embedding, prepended after CLS.
+_base_ = [
+    '../vpt/vpt-shallow_vit-b16-in21k_1xb128_vtab1k-oxford-pet.py',
+]
+model = dict(backbone=dict(prompt_cfg=dict(location='prepend-pixel')))

@@ -1,0 +1,5 @@
+# Figs. 11, 13 Random-fixed (shallow): random prompts, frozen.
+_base_ = [
+    '../vpt/vpt-shallow_vit-b16-in21k_1xb64_vtab1k-dmlab.py',
+]
+model = dict(backbone=dict(prompt_cfg=dict(trainable=False)))

@@ -1,0 +1,5 @@
+# Fig. 12 Shared-intra (shallow): one vector repeated p times.
+_base_ = [
+    '../vpt/vpt-shallow_vit-b16-in21k_1xb128_vtab1k-diabetic-retinopathy.py',
+]
+model = dict(backbone=dict(prompt_cfg=dict(sharing='intra')))

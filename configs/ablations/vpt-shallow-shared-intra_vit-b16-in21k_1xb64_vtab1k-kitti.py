@@ -1,0 +1,5 @@
+# Fig. 12 Shared-intra (shallow): one vector repeated p times.
+_base_ = [
+    '../vpt/vpt-shallow_vit-b16-in21k_1xb64_vtab1k-kitti.py',
+]
+model = dict(backbone=dict(prompt_cfg=dict(sharing='intra')))
