@@ -104,11 +104,15 @@ def test_rounds_run_round_robin_and_pool_timings():
         middle = sorted(result['times_s'])[1:3]  # median of 4 timings
         assert result['latency_ms'] == pytest.approx(
             sum(middle) / 2 / QUICK['batch'] * 1e3)
-    # round-robin: the whole list once, then again
+    # the whole list once, then again in reverse (A B B A)
     rounds = [line.split(' [')[0] for line in log]
     assert rounds == ['round 1/2'] * 4 + ['round 2/2'] * 4
-    assert [line.split('] ')[1].split(':')[0] for line in log[:4]] == \
-        [line.split('] ')[1].split(':')[0] for line in log[4:]]
+    names = [line.split('] ')[1].split(':')[0] for line in log]
+    assert names[:4] == [
+        'Full p=0 train', 'Full p=0 test', 'VPT-deep (prefix) p=2 train',
+        'VPT-deep (prefix) p=2 test'
+    ]
+    assert names[4:] == names[3::-1]
     with pytest.raises(ValueError, match='rounds'):
         run_benchmark(rounds=0, **QUICK)
 

@@ -27,10 +27,11 @@ CUDA the same two numbers come from ``torch.cuda.max_memory_allocated`` and
 Ratios are only ever taken between measurements of the same run: VPT and
 Linear against Full of the same backbone, prefix against token at the same
 prompt length. With ``rounds > 1`` the whole list of measurements runs
-``rounds`` times in turn (round-robin), and each measurement's timed
-iterations from all rounds are pooled before the median: slow drifts of a
-shared machine (other jobs, frequency changes) then fall on every method
-alike instead of on whichever ran during them. The peak memory is the
+``rounds`` times in turn, every other round in reverse order (A B B A ...),
+and each measurement's timed iterations from all rounds are pooled before
+the median: slow drifts of a shared machine (other jobs, frequency
+changes) then fall on every method alike instead of on whichever ran
+during them. The peak memory is the
 largest of the rounds.
 """
 import argparse
@@ -273,7 +274,7 @@ def _run_round(arch, img_size, batch, prompt_lengths, repeats, warmup,
         raise ValueError(f'unknown method(s) {unknown}; choose from '
                          f'{list(METHODS)}')
     prefix = f'round {round_index + 1}/{rounds} ' if rounds > 1 else ''
-    results = []
+    specs = []
     for device in devices:
         for method in METHODS:  # fixed order: Full first
             if method not in methods:
@@ -281,29 +282,32 @@ def _run_round(arch, img_size, batch, prompt_lengths, repeats, warmup,
             lengths = prompt_lengths if method in PROMPTED else (0, )
             for p in lengths:
                 for phase in PHASES:
-                    spec = dict(
-                        method=method,
-                        phase=phase,
-                        arch=arch,
-                        img_size=img_size,
-                        batch=batch,
-                        num_tokens=p,
-                        repeats=repeats,
-                        warmup=warmup,
-                        device=device,
-                        threads=threads)
-                    result = (
-                        measure_isolated(spec) if isolate else measure(
-                            **spec))
-                    result.update(
-                        device=device, method=method, p=p, phase=phase)
-                    results.append(result)
-                    if log is not None:
-                        log(f'{prefix}[{device}] {METHODS[method]} p={p} '
-                            f'{phase}: '
-                            f'{result["latency_ms"]:.2f} ms/img, peak '
-                            f'{result["peak_mb"]:.0f} MB '
-                            f'(+{result["delta_mb"]:.0f})')
+                    specs.append(
+                        dict(
+                            method=method,
+                            phase=phase,
+                            arch=arch,
+                            img_size=img_size,
+                            batch=batch,
+                            num_tokens=p,
+                            repeats=repeats,
+                            warmup=warmup,
+                            device=device,
+                            threads=threads))
+    if round_index % 2:
+        specs.reverse()  # A B B A: position effects cancel over rounds
+    results = []
+    for spec in specs:
+        result = measure_isolated(spec) if isolate else measure(**spec)
+        result.update(
+            device=spec['device'], method=spec['method'],
+            p=spec['num_tokens'], phase=spec['phase'])
+        results.append(result)
+        if log is not None:
+            log(f'{prefix}[{spec["device"]}] {METHODS[spec["method"]]} '
+                f'p={spec["num_tokens"]} {spec["phase"]}: '
+                f'{result["latency_ms"]:.2f} ms/img, peak '
+                f'{result["peak_mb"]:.0f} MB (+{result["delta_mb"]:.0f})')
     return results
 
 
