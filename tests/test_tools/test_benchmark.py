@@ -9,9 +9,11 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
-from vpt_mm.utils.benchmark import (METHODS, format_tables, measure,
-                                    run_benchmark)
+from vpt_mm.utils import benchmark
+from vpt_mm.utils.benchmark import (METHODS, build_model, format_tables,
+                                    measure, run_benchmark)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(ROOT, 'tools', 'analysis', 'benchmark.py')
@@ -42,9 +44,16 @@ def ratio(cell):
     return value
 
 
+VIT_METHODS = ('full', 'linear', 'vpt-shallow', 'vpt-deep-token',
+               'vpt-deep-prefix')
+BASELINES = ('partial-1', 'mlp-3', 'sidetune', 'bias', 'adapter-r8',
+             'adapter-r64', 'adapter-r256')
+
+
 def test_all_methods_in_process():
     results = run_benchmark(
-        prompt_lengths=(1, 3), devices=('cpu', ), isolate=False, **QUICK)
+        prompt_lengths=(1, 3), devices=('cpu', ), isolate=False,
+        methods=VIT_METHODS, **QUICK)
     # Full and Linear once, the three prompted methods per length; 2 phases
     assert len(results) == (2 + 3 * 2) * 2
     for result in results:
@@ -129,9 +138,50 @@ def test_no_ratio_without_its_comparison():
         run_benchmark(methods=('vpt-deeper', ), **QUICK)
     with pytest.raises(ValueError, match='phase'):
         measure('full', 'eval', **QUICK)
-    assert set(METHODS) == {
-        'full', 'linear', 'vpt-shallow', 'vpt-deep-token', 'vpt-deep-prefix'
-    }
+    assert set(METHODS) == set(VIT_METHODS + BASELINES)
+
+
+def test_baselines_train_what_their_configs_train(monkeypatch):
+    """Tab. 12's baseline rows: tuned fractions in the paper's order, and
+    a training step changes exactly the tuned parameters."""
+    # wide enough for a reduction of 256, one layer; Sidetune needs 63 px
+    monkeypatch.setitem(
+        benchmark.ARCHS, 'wide',
+        dict(embed_dims=256, num_layers=1, num_heads=4,
+             feedforward_channels=256))
+    quick = dict(QUICK, arch='wide', img_size=64)
+    results = run_benchmark(
+        prompt_lengths=(1, ), devices=('cpu', ), isolate=False,
+        methods=('full', 'linear') + BASELINES, **quick)
+    tuned = {r['method']: r['tuned_params'] / r['total_params']
+             for r in results if r['phase'] == 'train'}
+    assert tuned['full'] == 1
+    # the adapters' share falls with the reduction; every baseline tunes
+    # more than Linear and less than Full
+    assert tuned['adapter-r8'] > tuned['adapter-r64'] > \
+        tuned['adapter-r256'] > tuned['linear']
+    for method in BASELINES:
+        assert tuned['linear'] < tuned[method] < 1, method
+    markdown = format_tables(results)
+    _, rows = table_rows(markdown, '| Method |')
+    assert [r['Method'] for r in rows] == [METHODS[m] for m in (
+        'full', 'linear') + BASELINES]
+    for row in rows:
+        ratio(row['Train latency vs Full'])
+    for method in BASELINES:
+        model = build_model(method, arch='wide', img_size=64).train()
+        before = {n: p.detach().clone() for n, p in model.named_parameters()}
+        tuned_names = {n for n, p in model.named_parameters()
+                       if p.requires_grad}
+        optimizer = torch.optim.SGD(
+            [p for p in model.parameters() if p.requires_grad], lr=0.1)
+        model(torch.randn(2, 3, 64, 64)).square().mean().backward()
+        optimizer.step()
+        changed = {n for n, p in model.named_parameters()
+                   if not torch.equal(p, before[n])}
+        assert changed and changed <= tuned_names, method
+        assert not any(p.grad is not None for p in model.parameters()
+                       if not p.requires_grad), method
 
 
 def test_tool_isolated_processes(tmp_path):

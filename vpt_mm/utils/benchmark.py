@@ -1,12 +1,14 @@
 """The cost of VPT against full fine-tuning, as the paper's Tab. 12.
 
 For every method (Full fine-tuning of mmpretrain's ``VisionTransformer``,
-Linear = a frozen :class:`PromptedViT` with ``p=0``, VPT-shallow, VPT-deep
-in the token form and VPT-deep in the key/value prefix form) and prompt
-length, a measurement times a training step (forward, cross-entropy,
-backward, SGD step with momentum over the trainable parameters) or an
-inference forward (``torch.inference_mode``) on a linear-head classifier,
-and records the peak memory.
+Linear = a frozen :class:`PromptedViT` with ``p=0``, the paper's other
+baselines as the configs build them: Partial-1, Mlp-3, Sidetune, Bias and
+Adapter with r = 8, 64, 256; VPT-shallow, VPT-deep in the token form and
+VPT-deep in the key/value prefix form) and prompt length, a measurement
+times a training step (forward, cross-entropy, backward, SGD step with
+momentum over the trainable parameters) or an inference forward
+(``torch.inference_mode``) on a classifier with a linear head (Mlp-3: its
+MLP head), and records the peak memory.
 
 Timing: ``warmup`` untimed iterations, then ``repeats`` timed ones, each
 closed by ``torch.cuda.synchronize()`` on GPU; the latency is the median
@@ -54,6 +56,13 @@ from torch import nn
 METHODS = {
     'full': 'Full',
     'linear': 'Linear',
+    'partial-1': 'Partial-1',
+    'mlp-3': 'Mlp-3',
+    'sidetune': 'Sidetune',
+    'bias': 'Bias',
+    'adapter-r8': 'Adapter (r=8)',
+    'adapter-r64': 'Adapter (r=64)',
+    'adapter-r256': 'Adapter (r=256)',
     'vpt-shallow': 'VPT-shallow',
     'vpt-deep-token': 'VPT-deep (token)',
     'vpt-deep-prefix': 'VPT-deep (prefix)',
@@ -70,15 +79,21 @@ RESULT_MARK = 'BENCHMARK_RESULT '
 
 
 class Classifier(nn.Module):
-    """Backbone and linear head on its last output (the CLS token)."""
+    """Backbone and a head on its last output (the CLS token): a linear
+    layer, or any module taking the backbone's tuple of outputs (Mlp-k)."""
 
-    def __init__(self, backbone: nn.Module, num_classes: int) -> None:
+    def __init__(self,
+                 backbone: nn.Module,
+                 num_classes: int,
+                 head: Optional[nn.Module] = None) -> None:
         super().__init__()
         self.backbone = backbone
-        self.head = nn.Linear(backbone.embed_dims, num_classes)
+        self.head_takes_tuple = head is not None
+        self.head = head or nn.Linear(backbone.embed_dims, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.backbone(x)[-1])
+        outs = self.backbone(x)
+        return self.head(outs if self.head_takes_tuple else outs[-1])
 
 
 def build_model(method: str,
@@ -88,10 +103,15 @@ def build_model(method: str,
                 patch_size: int = 16,
                 num_classes: int = NUM_CLASSES) -> Classifier:
     """The classifier of ``method`` (a key of :data:`METHODS`); randomly
-    initialised, as latency and memory do not depend on the weights."""
+    initialised, as latency and memory do not depend on the weights. The
+    baselines are the configs' structural wrappers (``vpt_mm.models.peft``)
+    around mmpretrain's ``VisionTransformer`` and the ``MlpClsHead``."""
     from mmpretrain.models.backbones import VisionTransformer
 
     from vpt_mm.models.backbones import PromptedViT
+    from vpt_mm.models.heads import MlpClsHead
+    from vpt_mm.models.peft import (AdapterTuning, BiasTuning,
+                                    PartialTuning, SideTuning)
     if method not in METHODS:
         raise ValueError(f'unknown method {method!r}; choose from '
                          f'{list(METHODS)}')
@@ -100,8 +120,25 @@ def build_model(method: str,
         img_size=img_size,
         patch_size=patch_size,
         out_type='cls_token')
+    wrappers = {
+        'partial-1': lambda m: PartialTuning(m, num_blocks=1),
+        'sidetune': SideTuning,
+        'bias': BiasTuning,
+        'adapter-r8': lambda m: AdapterTuning(m, reduction=8),
+        'adapter-r64': lambda m: AdapterTuning(m, reduction=64),
+        'adapter-r256': lambda m: AdapterTuning(m, reduction=256),
+    }
     if method == 'full':
         backbone = VisionTransformer(**common)
+    elif method in wrappers:
+        backbone = wrappers[method](VisionTransformer(**common))
+    elif method == 'mlp-3':
+        backbone = PromptedViT(**common)
+        head = MlpClsHead(
+            num_classes=num_classes,
+            in_channels=backbone.embed_dims,
+            num_layers=3)
+        return Classifier(backbone, num_classes, head)
     else:
         if method != 'linear' and num_tokens <= 0:
             raise ValueError(f'{method} needs a prompt length > 0')
