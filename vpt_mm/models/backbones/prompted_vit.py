@@ -11,10 +11,10 @@ from mmpretrain.models.utils import MultiheadAttention, resize_pos_embed
 from torch.utils.checkpoint import checkpoint
 
 from vpt_mm.registry import register_backbone
-from ..utils.checkpoint import load_state_dict_strictly, read_state_dict
 from ..utils.input_prompts import ChannelPrompts, PixelPrompts
 from ..utils.prompt import (PrefixPrompts, load_prototypes, parse_prompt_cfg,
                             resolve_prompt_layers)
+from .frozen_prompted import FrozenPromptedMixin
 
 # Fig. 8: the average of the final patch tokens (no extra norm, unlike
 # mmpretrain's 'avg_featmap'), of the final prompt tokens, of both
@@ -40,7 +40,7 @@ class LayerPlan(NamedTuple):
 
 
 @register_backbone
-class PromptedViT(VisionTransformer):
+class PromptedViT(FrozenPromptedMixin, VisionTransformer):
     """Vision Transformer with visual prompts (VPT-shallow / VPT-deep).
 
     Behaves as the official VPT model: the sequence entering layer 0 is
@@ -231,43 +231,10 @@ class PromptedViT(VisionTransformer):
                                  'CLS token (with_cls_token=True)')
             self.cls_token.requires_grad = True
 
-    def train(self, mode: bool = True) -> 'PromptedViT':
-        """Only the prompt module follows ``mode``; the frozen encoder stays
-        in eval mode (as in the official implementation)."""
-        super().train(mode)
-        for child in self.children():
-            if child is not self.prompt:
-                child.eval()
-        return self
-
     # -- weights ------------------------------------------------------------
-    def init_weights(self) -> None:
-        init_cfg = self.init_cfg
-        if not (isinstance(init_cfg, dict)
-                and init_cfg.get('type') == 'Pretrained'):
-            super().init_weights()
-            return
-        unknown = set(init_cfg) - {'type', 'checkpoint', 'prefix'}
-        if unknown:
-            raise ValueError(f'init_cfg: unknown key(s) {sorted(unknown)} '
-                             'for a Pretrained PromptedViT')
-        checkpoint = init_cfg['checkpoint']
-        state_dict = read_state_dict(checkpoint, init_cfg.get('prefix'))
-        self.load_pretrained(state_dict, source=checkpoint)
-        self._is_init = True
-
-    def load_pretrained(self, state_dict: dict, source: str) -> None:
-        """Load backbone weights strictly, and the prompts all or none: a
-        checkpoint without any ``prompt.*`` key leaves them at their
-        initialisation; one with some must have them all."""
-        has_prompts = any(key.startswith('prompt.') for key in state_dict)
-        load_state_dict_strictly(
-            self,
-            state_dict,
-            source,
-            may_be_missing=lambda key: key.startswith('prompt.') and
-            not has_prompts,
-            may_differ_in_shape=lambda key: key == 'pos_embed')
+    def may_differ_in_shape(self, key: str) -> bool:
+        """A checkpoint's position embedding is resized on load."""
+        return key == 'pos_embed'
 
     # -- the prompt tokens' one entry and one exit ---------------------------
     def prompt_tokens(self, layer_index: int,
