@@ -153,6 +153,8 @@ def _sample(label: int):
     (dict(num_tokens=P, project=8), 'prompt_cfg.project'),
     (dict(num_tokens=P, init='zeros'), 'prompt_cfg.init'),
     (dict(num_tokens=P, width=2), 'width'),
+    (dict(num_tokens=P, location='add'),
+     r"\['location'\] are not supported by a pixel-prompted backbone"),
     (dict(num_tokens=1.5), 'prompt_cfg.num_tokens'),
 ])
 def test_bad_prompt_cfg(prompt_cfg, match):

@@ -230,6 +230,10 @@ def test_pretrained_loading_is_strict(host_state, tmp_path):
 @pytest.mark.parametrize('cfg, match', [
     (dict(prompt_cfg=dict(num_tokens=P, project=8)), 'prompt_cfg.project'),
     (dict(prompt_cfg=dict(num_tokens=P, length=2)), 'length'),
+    # the ViT's ablation keys are refused, not ignored
+    (dict(prompt_cfg=dict(num_tokens=P, sharing='all')),
+     r"\['sharing'\] are not supported by PromptedSwin"),
+    (dict(prompt_cfg=dict(num_tokens=P, deep_mode='token')), 'deep_mode'),
     (dict(prompt_cfg=dict(num_tokens=-1)), 'prompt_cfg.num_tokens'),
     (dict(out_type='cls_token'), 'out_type'),
     (dict(prompt_cfg=dict(num_tokens=P), with_cp=True), 'with_cp'),

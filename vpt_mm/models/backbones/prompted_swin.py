@@ -118,9 +118,10 @@ class PromptedSwin(FrozenPromptedMixin, SwinTransformer):
 
     Args:
         prompt_cfg (dict, optional): See
-            :func:`vpt_mm.models.utils.prompt.parse_prompt_cfg`; ``project``
-            must be -1 (the official Swin prompts have no projection) and
-            ``deep_mode`` is not used.
+            :func:`vpt_mm.models.utils.prompt.parse_prompt_cfg`; only
+            ``num_tokens``, ``deep``, ``dropout`` and ``project`` are
+            accepted, and ``project`` must be -1 (the official Swin prompts
+            have no projection).
         out_type (str): ``'featmap'`` or ``'avg_featmap'``.
         *args, **kwargs: Arguments of mmpretrain's ``SwinTransformer``. A
             ``Pretrained`` ``init_cfg`` is loaded strictly (relative
@@ -133,7 +134,9 @@ class PromptedSwin(FrozenPromptedMixin, SwinTransformer):
                  prompt_cfg: Optional[dict] = None,
                  out_type: str = 'featmap',
                  **kwargs) -> None:
-        self.prompt_cfg = parse_prompt_cfg(prompt_cfg)
+        self.prompt_cfg = parse_prompt_cfg(
+            prompt_cfg, ('num_tokens', 'deep', 'dropout', 'project'),
+            owner='PromptedSwin')
         if self.prompt_cfg['project'] != -1:
             raise ValueError('prompt_cfg.project must be -1 for PromptedSwin'
                              ' (no projection), got '

@@ -23,9 +23,11 @@ PIXEL_PROMPT_INITS = ('uniform', 'gaussian')
 def parse_pixel_prompt_cfg(prompt_cfg: Optional[dict]) -> dict:
     """Validate the ``prompt_cfg`` of a pixel-prompted backbone.
 
-    The keys are those of :func:`vpt_mm.models.utils.prompt.parse_prompt_cfg`
-    plus ``init`` (``'uniform'``, the default: Uniform(0, 1) in pixel space,
-    normalised with the ImageNet statistics at every forward; or
+    The keys are ``num_tokens``, ``deep``, ``dropout`` and ``project`` of
+    :func:`vpt_mm.models.utils.prompt.parse_prompt_cfg` (the ViT's ablation
+    keys are errors) plus ``init`` (``'uniform'``, the default: Uniform(0,
+    1) in pixel space, normalised with the ImageNet statistics at every
+    forward; or
     ``'gaussian'``: N(0, 1), used as is). Pixel prompts exist at the input
     only: ``deep=True``, a projection (``project``) and prompt ``dropout``
     are errors.
@@ -44,7 +46,9 @@ def parse_pixel_prompt_cfg(prompt_cfg: Optional[dict]) -> dict:
     if not isinstance(init, str) or init not in PIXEL_PROMPT_INITS:
         raise ValueError(f'prompt_cfg.init must be one of '
                          f'{list(PIXEL_PROMPT_INITS)}, got {init!r}')
-    cfg = parse_prompt_cfg(prompt_cfg)
+    cfg = parse_prompt_cfg(
+        prompt_cfg, ('num_tokens', 'deep', 'dropout', 'project'),
+        owner='a pixel-prompted backbone')
     if cfg['deep']:
         raise ValueError('prompt_cfg.deep must be False for pixel prompts '
                          '(a ConvNet has no tokens to prompt in later '

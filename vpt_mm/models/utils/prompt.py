@@ -30,7 +30,9 @@ INITS = ('random', 'cls-prototype')
 LAYER_RANGE = re.compile(r'\s*(\d+)\s*->\s*(\d+)\s*')
 
 
-def parse_prompt_cfg(prompt_cfg: Optional[dict]) -> dict:
+def parse_prompt_cfg(prompt_cfg: Optional[dict],
+                     supported_keys: Sequence[str] = PROMPT_CFG_KEYS,
+                     owner: str = 'PromptedViT') -> dict:
     """Validate a backbone's ``prompt_cfg`` and fill in the defaults.
 
     Args:
@@ -58,6 +60,10 @@ def parse_prompt_cfg(prompt_cfg: Optional[dict]) -> dict:
             default True; False freezes the prompts: the ``-fixed``
             variants) and ``train_cls_token`` (bool, default False:
             [CLS]-Learned).
+        supported_keys (Sequence[str]): The keys ``owner`` acts on; any
+            other key is an error, so that no setting is silently ignored
+            (e.g. the ablation keys on a Swin). Defaults to all.
+        owner (str): The backbone named in that error.
 
     Returns:
         dict: The complete configuration.
@@ -75,6 +81,11 @@ def parse_prompt_cfg(prompt_cfg: Optional[dict]) -> dict:
     if unknown:
         raise ValueError(f'prompt_cfg: unknown key(s) {unknown}; allowed '
                          f'keys are {list(PROMPT_CFG_KEYS)}')
+    unsupported = sorted(set(prompt_cfg) - set(supported_keys))
+    if unsupported:
+        raise ValueError(f'prompt_cfg: key(s) {unsupported} are not '
+                         f'supported by {owner}; its keys are '
+                         f'{list(supported_keys)}')
     cfg.update(prompt_cfg)
     num_tokens, dropout, project = (cfg['num_tokens'], cfg['dropout'],
                                     cfg['project'])
