@@ -7,16 +7,19 @@ mmsegmentation's ``MODELS`` so that configs of either host (with their own
 from typing import Type
 
 from mmpretrain.registry import DATASETS as PRETRAIN_DATASETS
+from mmpretrain.registry import HOOKS as PRETRAIN_HOOKS
+from mmpretrain.registry import METRICS as PRETRAIN_METRICS
 from mmpretrain.registry import MODELS as PRETRAIN_MODELS
 from mmpretrain.registry import \
     OPTIM_WRAPPER_CONSTRUCTORS as PRETRAIN_OPTIM_WRAPPER_CONSTRUCTORS
+from mmseg.registry import HOOKS as SEG_HOOKS
 from mmseg.registry import MODELS as SEG_MODELS
 from mmseg.registry import \
     OPTIM_WRAPPER_CONSTRUCTORS as SEG_OPTIM_WRAPPER_CONSTRUCTORS
 
 __all__ = [
     'register_backbone', 'register_model', 'register_dataset',
-    'register_optim_wrapper_constructor'
+    'register_optim_wrapper_constructor', 'register_hook', 'register_metric'
 ]
 
 
@@ -40,4 +43,17 @@ def register_optim_wrapper_constructor(cls: Type) -> Type:
     """Register an optimizer-wrapper constructor for both hosts."""
     PRETRAIN_OPTIM_WRAPPER_CONSTRUCTORS.register_module(module=cls)
     SEG_OPTIM_WRAPPER_CONSTRUCTORS.register_module(module=cls)
+    return cls
+
+
+def register_hook(cls: Type) -> Type:
+    """Register a runner hook for both hosts."""
+    PRETRAIN_HOOKS.register_module(module=cls)
+    SEG_HOOKS.register_module(module=cls)
+    return cls
+
+
+def register_metric(cls: Type) -> Type:
+    """Register a classification metric in mmpretrain's ``METRICS``."""
+    PRETRAIN_METRICS.register_module(module=cls)
     return cls

@@ -2,10 +2,11 @@
 from typing import Dict, List
 
 from mmpretrain.evaluation import Accuracy
-from mmpretrain.registry import METRICS
+
+from vpt_mm.registry import register_metric
 
 
-@METRICS.register_module()
+@register_metric
 class ErrorRate(Accuracy):
     """Top-k accuracy and top-k error rate, in percent.
 

@@ -5,12 +5,12 @@ from typing import Optional
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook, Hook
 from mmengine.logging import print_log
-from mmpretrain.registry import HOOKS as PRETRAIN_HOOKS
-from mmseg.registry import HOOKS as SEG_HOOKS
 
 from vpt_mm.models.peft.delta import DELTA_SUFFIX, save_delta, unwrap
+from vpt_mm.registry import register_hook
 
 
+@register_hook
 class DeltaCheckpointHook(Hook):
     """Whenever the runner saves a checkpoint, also write the model's delta
     (:func:`vpt_mm.models.peft.delta.save_delta`: prompts, head, biases,
@@ -101,6 +101,3 @@ class DeltaCheckpointHook(Hook):
         print_log(f'Saved the delta ({len(keys)} tensors) to {path}',
                   logger='current')
 
-
-PRETRAIN_HOOKS.register_module(module=DeltaCheckpointHook)
-SEG_HOOKS.register_module(module=DeltaCheckpointHook)
