@@ -7,7 +7,7 @@ without weights, so ViT-H counts in a second with no memory.
 
 Usage::
 
-    python tools/analysis/count_params.py CONFIG [--by-module]
+    python tools/analysis/count_params.py CONFIG
 """
 import argparse
 from collections import OrderedDict
