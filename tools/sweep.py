@@ -7,13 +7,14 @@ protocol's tuning split (VTAB train800, FGVC train) and is scored on val
 (val200 / val); the best setting re-runs with 5 seeds on train800val200
 (train+val) and is scored on test (last-epoch top-1, mean and std). Each
 run is one ``tools/train.py`` process (or ``tools/dist_train.sh`` with
-``--gpus``); finished runs are skipped, so a killed sweep continues where
-it stopped.
+``--gpus``), ``--jobs N`` of them at a time; finished runs are skipped,
+so a killed sweep continues where it stopped.
 
 Examples:
     python tools/sweep.py CONFIG --dry-run
     python tools/sweep.py CONFIG1 CONFIG2 --work-dir work_dirs/sweep/vpt-deep
     python tools/sweep.py CONFIG --gpus 4 --keep-going --cfg-options a.b=1
+    python tools/sweep.py CONFIG --jobs 8 --gpus 1   # 8 runs on 8 GPUs
     python tools/sweep.py CONFIG --num-tokens 1 5 10 50 --dry-run
     python tools/sweep.py --aggregate work_dirs/sweep/vpt-deep
         work_dirs/sweep/linear --method-name VPT-deep Linear
@@ -23,8 +24,8 @@ import os.path as osp
 import sys
 from typing import List, Optional
 
-from vpt_mm.utils.sweep import (METRIC, Launcher, SweepError, load_task,
-                                run_sweep, write_summary)
+from vpt_mm.utils.sweep import (METRIC, Launcher, SweepError, cuda_devices,
+                                load_task, run_sweep, write_summary)
 
 TOOLS_DIR = osp.dirname(osp.abspath(__file__))
 
@@ -62,6 +63,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='run each run with `bash tools/dist_train.sh '
                         'CONFIG GPUS` (PORT, NNODES... as that script reads '
                         'them)')
+    parser.add_argument('--jobs', '-j', type=int, default=1,
+                        help='runs at a time within a phase (default 1); '
+                        'each gets its share of the CPU cores '
+                        '(OMP_NUM_THREADS, unless set), its own GPU(s) '
+                        'from CUDA_VISIBLE_DEVICES or those torch sees '
+                        '(--gpus each, or one each, round robin) and with '
+                        '--gpus its own PORT')
     parser.add_argument('--dry-run', action='store_true',
                         help='print the plan and commands; run nothing')
     parser.add_argument('--keep-going', action='store_true',
@@ -107,6 +115,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         parser.error('--num-seeds must be at least 1')
     if args.gpus is not None and args.gpus < 1:
         parser.error('--gpus must be at least 1')
+    if args.jobs < 1:
+        parser.error('--jobs must be at least 1')
     return args
 
 
@@ -135,8 +145,10 @@ def main(argv: Optional[List[str]] = None) -> int:
                       num_tokens=args.num_tokens)
             for config in args.configs
         ]
+        devices = cuda_devices() if args.jobs > 1 else None
         launcher = Launcher(TOOLS_DIR, gpus=args.gpus,
-                            resume=not args.no_resume, verbose=args.verbose)
+                            resume=not args.no_resume, verbose=args.verbose,
+                            jobs=args.jobs, devices=devices)
         stats = run_sweep(specs, launcher, dry_run=args.dry_run,
                           keep_going=args.keep_going,
                           keep_checkpoints=args.keep_checkpoints,

@@ -5,6 +5,10 @@ import json
 import math
 import os
 import os.path as osp
+import signal
+import sys
+import threading
+import time
 
 import pytest
 from mmengine.config import Config
@@ -284,8 +288,13 @@ class FakeTrain:
     """Stands in for tools/train.py: logs a score like mmengine does."""
 
     def __init__(self, *specs, fail=(), no_score_on_resume=False,
-                 step=None):
+                 step=None, seconds=0.):
         self.specs = specs
+        self.seconds = seconds  # how long a run takes
+        self.envs = {}  # run label: the slot's environment
+        self.running = 0
+        self.most_running = 0
+        self.lock = threading.Lock()
         self.fail = set(fail)
         self.no_score_on_resume = no_score_on_resume
         self.step = step
@@ -298,8 +307,15 @@ class FakeTrain:
             return 60. - 10 * run.base_lr
         return 80. + run.seed
 
-    def __call__(self, command, run):
-        self.calls.append((run.label, command))
+    def __call__(self, command, run, env):
+        with self.lock:
+            self.calls.append((run.label, command))
+            self.envs[run.label] = dict(env)
+            self.running += 1
+            self.most_running = max(self.most_running, self.running)
+        time.sleep(self.seconds)
+        with self.lock:
+            self.running -= 1
         if run.label in self.fail:
             with open(osp.join(run.work_dir, sweep.LOG_FILE), 'a') as file:
                 file.write('Traceback: RuntimeError: boom\n')
@@ -319,9 +335,9 @@ class FakeTrain:
         return 0
 
 
-def quiet_sweep(specs, fake, **kwargs):
+def quiet_sweep(specs, fake, launcher=None, **kwargs):
     lines = []
-    stats = run_sweep(specs, Launcher('/tools'), execute=fake,
+    stats = run_sweep(specs, launcher or Launcher('/tools'), execute=fake,
                       log=lines.append, **kwargs)
     return stats, '\n'.join(lines)
 
@@ -461,6 +477,104 @@ def test_dry_run_writes_nothing(tmp_path):
     _, log = quiet_sweep([spec], fake, dry_run=True)
     assert 'best base lr 0.05, weight decay 0.001' in log
     assert 'final lr0.05_wd0.001_seed1: unfinished, to run again' in log
+
+
+def read_results(spec):
+    with open(osp.join(spec.work_dir, 'results.json')) as file:
+        return json.load(file)
+
+
+def test_jobs_run_a_phase_at_once_with_the_sequential_results(tmp_path):
+    grid = dict(lrs=[0.5, 0.05, 0.01, 0.005], seeds=[0, 1, 2])
+    alone = make_spec(tmp_path / 'alone', **grid)
+    quiet_sweep([alone], FakeTrain(alone))
+    spec = make_spec(tmp_path / 'jobs', **grid)
+    fake = FakeTrain(spec, seconds=0.2)
+    stats, log = quiet_sweep([spec], fake, Launcher('/tools', jobs=3))
+    assert fake.most_running == 3  # the grid of 4 and the 3 seeds
+    assert (stats.trained, stats.failed) == (7, [])
+    assert sorted(log.count(f'[{i}/7]') for i in range(1, 8)) == [2] * 7
+    assert read_results(spec) == read_results(alone)
+    # each run had a slot of its own: a thread share, no GPUs to hand out
+    threads = str(max(1, (os.cpu_count() or 1) // 3))
+    assert {env['OMP_NUM_THREADS'] for env in fake.envs.values()} == {
+        threads
+    }
+    assert not any('CUDA_VISIBLE_DEVICES' in env
+                   for env in fake.envs.values())
+
+
+def test_jobs_stop_starting_runs_after_a_failure(tmp_path):
+    spec = make_spec(tmp_path, lrs=[0.5, 0.05, 0.01, 0.005])
+    fake = FakeTrain(spec, seconds=0.2, fail=['tune lr0.5_wd0.001_seed0'])
+    stats, log = quiet_sweep([spec], fake, Launcher('/tools', jobs=2))
+    # the failure and the run beside it; the other two never start
+    assert len(fake.calls) == 2 and fake.most_running == 2
+    assert stats.failed == ['cub tune lr0.5_wd0.001_seed0']
+    assert stats.trained == 1 and 'final lr' not in log
+    fake = FakeTrain(spec, seconds=0.05, fail=['tune lr0.5_wd0.001_seed0'])
+    stats, log = quiet_sweep([spec], fake, Launcher('/tools', jobs=2),
+                             keep_going=True)
+    assert len(fake.calls) == 3  # the failed one again, the two not run
+    assert 'no selection, final runs skipped' in log
+
+
+def test_slots_divide_threads_gpus_and_ports(monkeypatch):
+    monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
+    monkeypatch.delenv('PORT', raising=False)
+    monkeypatch.setattr(os, 'cpu_count', lambda: 16)
+    assert Launcher('/t').slot_env(0) == {}
+    single = Launcher('/t', jobs=4, devices=['4', '5', '6'])
+    assert [single.slot_env(k) for k in range(4)] == [
+        dict(OMP_NUM_THREADS='4', CUDA_VISIBLE_DEVICES=device)
+        for device in ('4', '5', '6', '4')
+    ]
+    dist = Launcher('/t', gpus=2, jobs=2, devices=['0', '1', '2', '3'])
+    assert dist.slot_env(1) == dict(OMP_NUM_THREADS='8',
+                                    CUDA_VISIBLE_DEVICES='2,3', PORT='29501')
+    monkeypatch.setenv('PORT', '30000')
+    monkeypatch.setenv('OMP_NUM_THREADS', '2')
+    assert dist.slot_env(0) == dict(CUDA_VISIBLE_DEVICES='0,1',
+                                    PORT='30000')
+    with pytest.raises(SweepError, match=r'3 jobs x 2 GPU\(s\) need 6 GPUs; '
+                       r'4 visible \(0,1,2,3\)'):
+        Launcher('/t', gpus=2, jobs=3, devices=['0', '1', '2', '3'])
+    with pytest.raises(SweepError, match='jobs must be at least 1'):
+        Launcher('/t', jobs=0)
+    monkeypatch.setenv('CUDA_VISIBLE_DEVICES', '2,7')
+    assert sweep.cuda_devices() == ['2', '7']
+
+
+def test_the_launcher_gives_a_run_its_slot_environment(tmp_path):
+    spec = make_spec(tmp_path, lrs=[0.5], seeds=[0])
+    run = tune_runs(spec)[0]
+    os.makedirs(run.work_dir)
+    command = [sys.executable, '-c',
+               'import os; print("threads", os.environ["OMP_NUM_THREADS"])']
+    status = Launcher('/t', jobs=2)(command, run,
+                                    dict(OMP_NUM_THREADS='3'))
+    assert status == 0
+    with open(osp.join(run.work_dir, sweep.LOG_FILE)) as file:
+        log = file.read()
+    assert log.startswith('$ OMP_NUM_THREADS=3 ') and 'threads 3\n' in log
+
+
+def test_an_interrupted_parallel_sweep_stops_its_runs(tmp_path,
+                                                      monkeypatch):
+    spec = make_spec(tmp_path, lrs=[0.5, 0.05])
+    launcher = Launcher('/tools', jobs=2)
+    sleeper = [sys.executable, '-c', 'import time; time.sleep(60)']
+    monkeypatch.setattr(launcher, 'command', lambda spec, run: sleeper)
+    started = time.time()
+    timer = threading.Timer(  # Ctrl-C, for this process only
+        1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep([spec], launcher, log=lambda line: None)
+    timer.cancel()
+    # both runs were stopped, not waited for, and none is left behind
+    assert time.time() - started < 30
+    assert not launcher._processes
 
 
 def test_a_task_dir_of_another_config_is_refused(tmp_path):

@@ -49,8 +49,11 @@ import shlex
 import struct
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from queue import SimpleQueue
 from typing import (Callable, Dict, Iterable, List, Mapping, Optional,
                     Sequence, Tuple)
 
@@ -950,9 +953,24 @@ def png_size(path: str) -> Tuple[int, int]:
 
 
 # -- running a sweep ----------------------------------------------------------
+def cuda_devices() -> List[str]:
+    """The CUDA devices runs may use: ``CUDA_VISIBLE_DEVICES`` when set,
+    else every device torch sees (none on a CPU machine)."""
+    visible = os.environ.get('CUDA_VISIBLE_DEVICES')
+    if visible is not None:
+        return [device for device in visible.split(',') if device.strip()]
+    import torch  # only here: the sweep itself needs no torch
+    return [str(index) for index in range(torch.cuda.device_count())]
+
+
 @dataclass
 class Launcher:
     """Starts runs as processes and records their output.
+
+    With ``jobs > 1`` up to that many runs of a phase train at once, each
+    in a *slot* with its own environment (see :meth:`slot_env`): its share
+    of the CPU threads, its own GPU(s) and, for ``dist_train.sh``, its own
+    rendezvous port.
 
     Attributes:
         tools_dir (str): Folder of ``train.py`` and ``dist_train.sh``.
@@ -960,28 +978,76 @@ class Launcher:
         resume (bool): Continue a killed run from its latest checkpoint.
         verbose (bool): Echo the runs' output (always written to
             ``<run dir>/sweep.log``).
+        jobs (int): Runs at a time.
+        devices (list[str], optional): The CUDA devices the slots share
+            (see :func:`cuda_devices`); none: runs see the machine's own.
     """
 
     tools_dir: str
     gpus: Optional[int] = None
     resume: bool = True
     verbose: bool = False
+    jobs: int = 1
+    devices: Optional[List[str]] = None
+
+    def __post_init__(self) -> None:
+        if self.jobs < 1:
+            raise SweepError(f'jobs must be at least 1, not {self.jobs}')
+        if self.gpus and self.devices and (self.jobs * self.gpus >
+                                           len(self.devices)):
+            raise SweepError(
+                f'{self.jobs} jobs x {self.gpus} GPU(s) need '
+                f'{self.jobs * self.gpus} GPUs; {len(self.devices)} '
+                f'visible ({",".join(self.devices)})')
+        self._processes = set()
+        self._lock = threading.Lock()
 
     def command(self, spec: TaskSpec, run: Run) -> List[str]:
         return train_command(spec, run, self.tools_dir, self.gpus,
                              self.resume and can_resume(run))
 
-    def __call__(self, command: List[str], run: Run) -> int:
-        """Run ``command`` and return its exit status."""
-        env = dict(os.environ)
+    def slot_env(self, slot: int) -> Dict[str, str]:
+        """What the environment of a run in ``slot`` (0 .. jobs - 1)
+        changes: nothing for one job at a time; else ``OMP_NUM_THREADS``
+        (the CPU cores divided among the jobs, unless already set),
+        ``CUDA_VISIBLE_DEVICES`` (``gpus`` devices of its own, or one
+        device, shared round robin, for single-process runs) and, with
+        ``gpus``, ``PORT`` (``PORT`` or 29500, plus the slot)."""
+        if self.jobs == 1:
+            return {}
+        env = {}
+        if 'OMP_NUM_THREADS' not in os.environ:
+            threads = max(1, (os.cpu_count() or 1) // self.jobs)
+            env['OMP_NUM_THREADS'] = str(threads)
+        if self.devices:
+            if self.gpus:
+                chosen = self.devices[slot * self.gpus:(slot + 1) *
+                                      self.gpus]
+            else:
+                chosen = [self.devices[slot % len(self.devices)]]
+            env['CUDA_VISIBLE_DEVICES'] = ','.join(chosen)
+        if self.gpus:
+            env['PORT'] = str(int(os.environ.get('PORT', 29500)) + slot)
+        return env
+
+    def __call__(self, command: List[str], run: Run,
+                 env: Optional[Mapping[str, str]] = None) -> int:
+        """Run ``command`` (with ``env`` added to the environment) and
+        return its exit status."""
+        full_env = dict(os.environ)
         # the interpreter dist_train.sh starts torchrun with
-        env.setdefault('PYTHON', sys.executable)
+        full_env.setdefault('PYTHON', sys.executable)
+        full_env.update(env or {})
         with open(osp.join(run.work_dir, LOG_FILE), 'a') as log:
-            log.write(f'$ {shlex.join(command)}\n')
+            settings = ''.join(f'{key}={value} '
+                               for key, value in sorted((env or {}).items()))
+            log.write(f'$ {settings}{shlex.join(command)}\n')
             log.flush()
             process = subprocess.Popen(
                 command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                text=True, env=env)
+                text=True, env=full_env)
+            with self._lock:
+                self._processes.add(process)
             try:
                 for line in process.stdout:
                     log.write(line)
@@ -993,6 +1059,16 @@ class Launcher:
                 process.terminate()
                 process.wait()
                 raise
+            finally:
+                with self._lock:
+                    self._processes.discard(process)
+
+    def terminate_all(self) -> None:
+        """Stop every run still going (an interrupted parallel sweep)."""
+        with self._lock:
+            processes = list(self._processes)
+        for process in processes:
+            process.terminate()
 
 
 def _tail(path: str, lines: int = 25) -> str:
@@ -1021,7 +1097,7 @@ class TaskSweep:
     """Runs the protocol of one task; see :func:`run_sweep`."""
 
     def __init__(self, spec: TaskSpec, launcher: Launcher,
-                 execute: Callable[[List[str], Run], int], stats: SweepStats,
+                 execute: Callable[..., int], stats: SweepStats,
                  dry_run: bool, keep_going: bool, keep_checkpoints: str,
                  metric: str, log: Callable[[str], None]) -> None:
         self.spec = spec
@@ -1036,8 +1112,11 @@ class TaskSweep:
         self.total = (len(spec.settings) * len(spec.tune_seeds) +
                       len(spec.seeds))
         self.index = 0
+        self.lock = threading.Lock()  # index and stats, with jobs > 1
+        self.stopping = threading.Event()  # a run failed: start no more
 
-    def _train(self, run: Run, command: List[str]) -> Optional[dict]:
+    def _train(self, run: Run, command: List[str],
+               env: Mapping[str, str]) -> Optional[dict]:
         """Run ``command``; the score of its last validation, ``None`` if
         it logged none; ``SweepError`` if it failed."""
         os.makedirs(run.work_dir, exist_ok=True)
@@ -1045,7 +1124,7 @@ class TaskSweep:
                     dict(command=command, cfg_options=run.cfg_options,
                          started=time.strftime('%Y-%m-%d %H:%M:%S')))
         stamps = _timestamps(run.work_dir)
-        status = self.execute(command, run)
+        status = self.execute(command, run, env)
         if status != 0:
             raise SweepError(f'exit status {status}')
         new = [stamp for stamp in _timestamps(run.work_dir)
@@ -1069,14 +1148,18 @@ class TaskSweep:
             if is_checkpoint_file(name):
                 os.remove(osp.join(run.work_dir, name))
 
-    def do_run(self, run: Run) -> Optional[dict]:
-        """Skip, show or train one run; its result, or ``None``."""
-        self.index += 1
-        head = f'[{self.index}/{self.total}] {self.spec.task} {run.label}'
+    def do_run(self, run: Run, slot: int = 0) -> Optional[dict]:
+        """Skip, show or train one run (in ``slot`` of the launcher's
+        jobs); its result, or ``None``."""
+        with self.lock:
+            self.index += 1
+            head = (f'[{self.index}/{self.total}] {self.spec.task} '
+                    f'{run.label}')
         state = run_state(run)
         if state == 'done':
             result = read_result(run)
-            self.stats.skipped += 1
+            with self.lock:
+                self.stats.skipped += 1
             note = ''
             if result.get('cfg_options') != run.cfg_options:
                 note = (' (warning: it ran with other --cfg-options; delete '
@@ -1095,16 +1178,17 @@ class TaskSweep:
             return None
         self.log(f'{head}: training on {run.train_split}, scoring on '
                  f'{run.eval_split}' + (' (resuming)' if resumes else ''))
+        env = self.launcher.slot_env(slot)
         start = time.time()
         try:
-            score = self._train(run, command)
+            score = self._train(run, command, env)
             if score is None and resumes:
                 # killed between its last checkpoint and its last
                 # validation: resuming trains nothing and validates nothing
                 self.log(f'{head}: no final score after resuming; training '
                          'it again from the start')
                 command = [arg for arg in command if arg != '--resume']
-                score = self._train(run, command)
+                score = self._train(run, command, env)
             if score is None:
                 raise SweepError(
                     f'finished but no {self.metric} in its logs under '
@@ -1112,7 +1196,8 @@ class TaskSweep:
                     '(does the config validate, with this metric?)')
         except SweepError as error:
             seconds = time.time() - start
-            self.stats.failed.append(f'{self.spec.task} {run.label}')
+            with self.lock:
+                self.stats.failed.append(f'{self.spec.task} {run.label}')
             tail = _tail(osp.join(run.work_dir, LOG_FILE))
             self.log(f'{head}: FAILED after {seconds:.0f} s: {error}\n'
                      f'  log: {osp.join(run.work_dir, LOG_FILE)}\n' +
@@ -1136,10 +1221,52 @@ class TaskSweep:
             finished=time.strftime('%Y-%m-%d %H:%M:%S'))
         _write_json(osp.join(run.work_dir, RESULT_FILE), result)
         self._clean(run)
-        self.stats.trained += 1
+        with self.lock:
+            self.stats.trained += 1
         self.log(f'{head}: done in {seconds:.0f} s, {run.eval_split} top-1 '
                  f'{score["value"]:.2f}')
         return result
+
+    def do_runs(self, runs: List[Run]) -> List[Tuple[Run, Optional[dict]]]:
+        """:meth:`do_run` for each run, up to ``launcher.jobs`` at a time;
+        ``(run, result)`` in the order of ``runs``. After a failure
+        (without ``keep_going``) the runs going on finish, no other
+        starts, and the sweep stops."""
+        jobs = min(self.launcher.jobs, len(runs))
+        if jobs <= 1 or self.dry_run:
+            return [(run, self.do_run(run)) for run in runs]
+        slots = SimpleQueue()
+        for slot in range(jobs):
+            slots.put(slot)
+
+        def work(run: Run) -> Optional[dict]:
+            if self.stopping.is_set():
+                return None
+            slot = slots.get()
+            try:
+                if self.stopping.is_set():
+                    return None
+                return self.do_run(run, slot)
+            except _Stop:
+                self.stopping.set()
+                return None
+            finally:
+                slots.put(slot)
+
+        pool = ThreadPoolExecutor(jobs, thread_name_prefix='sweep-run')
+        try:
+            results = list(pool.map(work, runs))
+        except BaseException:
+            self.stopping.set()
+            terminate = getattr(self.execute, 'terminate_all', None)
+            if terminate is not None:
+                terminate()
+            raise
+        finally:
+            pool.shutdown(wait=True)
+        if self.stopping.is_set():
+            raise _Stop()
+        return list(zip(runs, results))
 
     def _save(self, tune, best=None, final=()) -> dict:
         """Write ``results.json`` and the heat map (unless a dry run)."""
@@ -1184,7 +1311,7 @@ class TaskSweep:
                  f'{split["tune"]["train"]} -> {split["tune"]["val"]}; '
                  f'final: {len(spec.seeds)} seed(s), '
                  f'{split["final"]["train"]} -> {split["final"]["test"]}')
-        tune = [(run, self.do_run(run)) for run in tune_runs(spec)]
+        tune = self.do_runs(tune_runs(spec))
         missing = [run for run, result in tune if result is None]
         if missing:
             if self.dry_run:
@@ -1201,8 +1328,7 @@ class TaskSweep:
         results = self._save(tune, best)
         self.log(f'{spec.task}: best {describe_setting(best)} (val top-1 '
                  f'{results["best"]["val_top1"]:.2f})')
-        final = [(run, self.do_run(run))
-                 for run in final_runs(spec, *best)]
+        final = self.do_runs(final_runs(spec, *best))
         results = self._save(tune, best, final)
         if results['status'] == 'complete':
             summary = results['final']
@@ -1220,7 +1346,7 @@ def run_sweep(specs: Sequence[TaskSpec],
               keep_going: bool = False,
               keep_checkpoints: str = 'final',
               metric: str = METRIC,
-              execute: Optional[Callable[[List[str], Run], int]] = None,
+              execute: Optional[Callable[..., int]] = None,
               log: Callable[[str], None] = print) -> SweepStats:
     """Run (or with ``dry_run`` show) the protocol of each task.
 
@@ -1236,8 +1362,10 @@ def run_sweep(specs: Sequence[TaskSpec],
             checkpoints of tuning runs once scored) or ``'none'``; a
             checkpoint's delta goes with it (see :func:`is_checkpoint_file`).
         metric (str): The validation metric to read.
-        execute (callable, optional): ``(command, run) -> exit status``;
-            default ``launcher``.
+        execute (callable, optional): ``(command, run, env) -> exit
+            status``, ``env`` the slot's additions to the environment
+            (:meth:`Launcher.slot_env`); default ``launcher``, which also
+            sets how many runs go at once (``launcher.jobs``).
         log (callable): Where progress lines go.
 
     Returns:
