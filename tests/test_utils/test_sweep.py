@@ -484,7 +484,9 @@ def read_results(spec):
         return json.load(file)
 
 
-def test_jobs_run_a_phase_at_once_with_the_sequential_results(tmp_path):
+def test_jobs_run_a_phase_at_once_with_the_sequential_results(
+        tmp_path, monkeypatch):
+    monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
     grid = dict(lrs=[0.5, 0.05, 0.01, 0.005], seeds=[0, 1, 2])
     alone = make_spec(tmp_path / 'alone', **grid)
     quiet_sweep([alone], FakeTrain(alone))

@@ -1,5 +1,5 @@
 # The demo's tiny ViT (28 px, patch 7, width 128, depth 6, one channel),
-# pretrained by configs/demo/vit-tiny-p7_1xb128-1200it_fashion-mnist.py and
+# pretrained by configs/demo/vit-tiny-p7_1xb128-600it_fashion-mnist.py and
 # published with tools/model_converters/publish_model.py.
 model = dict(
     type='ImageClassifier',
