@@ -1240,8 +1240,6 @@ class TaskSweep:
             slots.put(slot)
 
         def work(run: Run) -> Optional[dict]:
-            if self.stopping.is_set():
-                return None
             slot = slots.get()
             try:
                 if self.stopping.is_set():
