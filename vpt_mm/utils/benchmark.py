@@ -281,36 +281,10 @@ def run_benchmark(arch: str = 'b',
     """
     if rounds < 1:
         raise ValueError(f'rounds must be >= 1, got {rounds}')
-    pooled: Dict[tuple, dict] = {}
-    for round_index in range(rounds):
-        for result in _run_round(arch, img_size, batch, prompt_lengths,
-                                 repeats, warmup, devices, methods, isolate,
-                                 threads, log, round_index, rounds):
-            key = (result['device'], result['method'], result['p'],
-                   result['phase'])
-            if key not in pooled:
-                pooled[key] = dict(result, rounds=1)
-                continue
-            merged = pooled[key]
-            merged['times_s'] = merged['times_s'] + result['times_s']
-            merged['latency_ms'] = (
-                statistics.median(merged['times_s']) / batch * 1e3)
-            if result['peak_mb'] > merged['peak_mb']:
-                merged.update(
-                    peak_mb=result['peak_mb'], delta_mb=result['delta_mb'])
-            merged['rounds'] += 1
-    return list(pooled.values())
-
-
-def _run_round(arch, img_size, batch, prompt_lengths, repeats, warmup,
-               devices, methods, isolate, threads, log, round_index,
-               rounds) -> List[dict]:
-    """One pass over every measurement (see :func:`run_benchmark`)."""
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise ValueError(f'unknown method(s) {unknown}; choose from '
                          f'{list(METHODS)}')
-    prefix = f'round {round_index + 1}/{rounds} ' if rounds > 1 else ''
     specs = []
     for device in devices:
         for method in METHODS:  # fixed order: Full first
@@ -331,21 +305,35 @@ def _run_round(arch, img_size, batch, prompt_lengths, repeats, warmup,
                             warmup=warmup,
                             device=device,
                             threads=threads))
-    if round_index % 2:
-        specs.reverse()  # A B B A: position effects cancel over rounds
-    results = []
-    for spec in specs:
-        result = measure_isolated(spec) if isolate else measure(**spec)
-        result.update(
-            device=spec['device'], method=spec['method'],
-            p=spec['num_tokens'], phase=spec['phase'])
-        results.append(result)
-        if log is not None:
-            log(f'{prefix}[{spec["device"]}] {METHODS[spec["method"]]} '
-                f'p={spec["num_tokens"]} {spec["phase"]}: '
-                f'{result["latency_ms"]:.2f} ms/img, peak '
-                f'{result["peak_mb"]:.0f} MB (+{result["delta_mb"]:.0f})')
-    return results
+    pooled: Dict[tuple, dict] = {}
+    for round_index in range(rounds):
+        prefix = f'round {round_index + 1}/{rounds} ' if rounds > 1 else ''
+        # A B B A: position effects cancel over rounds
+        order = reversed(specs) if round_index % 2 else specs
+        for spec in order:
+            result = measure_isolated(spec) if isolate else measure(**spec)
+            result.update(
+                device=spec['device'], method=spec['method'],
+                p=spec['num_tokens'], phase=spec['phase'])
+            if log is not None:
+                log(f'{prefix}[{spec["device"]}] {METHODS[spec["method"]]} '
+                    f'p={spec["num_tokens"]} {spec["phase"]}: '
+                    f'{result["latency_ms"]:.2f} ms/img, peak '
+                    f'{result["peak_mb"]:.0f} MB (+{result["delta_mb"]:.0f})')
+            key = (result['device'], result['method'], result['p'],
+                   result['phase'])
+            if key not in pooled:
+                pooled[key] = dict(result, rounds=1)
+                continue
+            merged = pooled[key]
+            merged['times_s'] = merged['times_s'] + result['times_s']
+            merged['latency_ms'] = (
+                statistics.median(merged['times_s']) / batch * 1e3)
+            if result['peak_mb'] > merged['peak_mb']:
+                merged.update(
+                    peak_mb=result['peak_mb'], delta_mb=result['delta_mb'])
+            merged['rounds'] += 1
+    return list(pooled.values())
 
 
 def _cpu_name() -> str:
