@@ -22,7 +22,8 @@ from torch.nn import Module
 from vpt_mm.models.ensemble import build_prompt_ensemble
 from vpt_mm.models.peft.delta import DELTA_SUFFIX, load_delta, unwrap
 from vpt_mm.models.utils.checkpoint import CheckpointMismatchError
-from vpt_mm.utils.runner import add_common_args, build_runner, load_config
+from vpt_mm.utils.runner import (add_common_args, build_runner,
+                                 close_distributed, load_config)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -158,6 +159,7 @@ def main(argv=None) -> None:
             key: round(float(value), 4)
             for key, value in metrics.items()
         })
+    close_distributed()
 
 
 if __name__ == '__main__':

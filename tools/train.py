@@ -10,7 +10,8 @@ import os.path as osp
 
 import torch
 
-from vpt_mm.utils.runner import add_common_args, build_runner, load_config
+from vpt_mm.utils.runner import (add_common_args, build_runner,
+                                 close_distributed, load_config)
 
 
 def parse_args() -> argparse.Namespace:
@@ -55,6 +56,7 @@ def main() -> None:
         cfg.val_dataloader = None
         cfg.val_evaluator = None
     build_runner(cfg).train()
+    close_distributed()
 
 
 if __name__ == '__main__':

@@ -43,6 +43,23 @@ def load_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
+def close_distributed() -> None:
+    """Leave the process group, if this process joined one, once every
+    rank has got here.
+
+    Call it when a run has finished. A group left for the interpreter's
+    exit to tear down can abort a process that has finished its work: gloo's
+    worker threads outlive the interpreter, and the process dies with
+    SIGABRT ('terminate called without an active exception'), so the
+    launcher reports a failed run. Does nothing outside a distributed run.
+    """
+    import torch.distributed as dist
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    dist.barrier()
+    dist.destroy_process_group()
+
+
 def build_runner(cfg: Config) -> Runner:
     """Build the config's runner, after the CPU distributed set-up."""
     compat.setup_cpu_distributed(cfg, cfg.launcher)
