@@ -570,13 +570,19 @@ def test_an_interrupted_parallel_sweep_stops_its_runs(tmp_path,
     launcher = Launcher('/tools', jobs=2)
     sleeper = [sys.executable, '-c', 'import time; time.sleep(60)']
     monkeypatch.setattr(launcher, 'command', lambda spec, run: sleeper)
+    # Ctrl-C raises KeyboardInterrupt, as in a terminal, even when the suite
+    # runs in a background job that inherited an ignored SIGINT
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     started = time.time()
     timer = threading.Timer(  # Ctrl-C, for this process only
         1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        run_sweep([spec], launcher, log=lambda line: None)
-    timer.cancel()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_sweep([spec], launcher, log=lambda line: None)
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     # both runs were stopped, not waited for, and none is left behind
     assert time.time() - started < 30
     assert not launcher._processes
