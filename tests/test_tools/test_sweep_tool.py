@@ -50,15 +50,20 @@ def load_tool():
 
 @pytest.fixture(scope='module')
 def swept(tmp_path_factory):
-    """One real sweep: 2 tuning runs and 2 final runs of tools/train.py."""
+    """One real sweep: 2 tuning runs and 2 final runs of tools/train.py,
+    two at a time (``--jobs 2``, as the demo runs)."""
     root = tmp_path_factory.mktemp('sweep')
     write_toy_fgvc(str(root / 'data'))
     (root / 'toy_cub.py').write_text(
         TASK_CONFIG.format(smoke=SMOKE, data=str(root / 'data')))
+    # the CPU cores are shared out among the jobs unless the user has set
+    # OMP_NUM_THREADS (an earlier test's mmengine may have)
+    env = {key: value for key, value in os.environ.items()
+           if key != 'OMP_NUM_THREADS'}
     result = subprocess.run(
         [sys.executable, TOOL, 'toy_cub.py', '--work-dir', 'sweep',
-         '--num-seeds', '2', '--method-name', 'VPT-deep'],
-        cwd=str(root), capture_output=True, text=True, timeout=400)
+         '--num-seeds', '2', '--method-name', 'VPT-deep', '--jobs', '2'],
+        cwd=str(root), env=env, capture_output=True, text=True, timeout=400)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     return root, output
@@ -101,6 +106,11 @@ def test_sweep_tunes_selects_and_runs_seeds(swept):
             marker['cfg_options']
         log = (run_dir / marker['log']).read_text().splitlines()
         assert json.loads(log[-1])['accuracy/top1'] == run['top1']
+        # run with its share of the cores: two jobs, half each
+        command = (run_dir / 'sweep.log').read_text().splitlines()[0]
+        threads = max(1, (os.cpu_count() or 1) // 2)
+        assert command.startswith('$ ') and \
+            f'OMP_NUM_THREADS={threads} ' in command, command
     # checkpoints: gone for tuning runs, kept for final ones
     assert not list((task_dir / 'tune').glob('*/*.pth'))
     assert (task_dir / 'final' / f'lr{best_lr:g}_wd0.001_seed1' /
