@@ -49,7 +49,7 @@ def close_distributed() -> None:
 
     Call it when a run has finished. A group left for the interpreter's
     exit to tear down can abort a process that has finished its work: gloo's
-    worker threads outlive the interpreter, and the process dies with
+    worker threads can outlive the interpreter, and the process dies with
     SIGABRT ('terminate called without an active exception'), so the
     launcher reports a failed run. Does nothing outside a distributed run.
     """
