@@ -2,20 +2,12 @@
 # trained from scratch on Fashion-MNIST for 600 iterations (1.3 epochs,
 # about 2.5 minutes on 2 cores; tools/misc/prepare_demo_data.py unpacks
 # Debian's dataset-fashion-mnist into data/demo/fashion-mnist).
-_base_ = '../_base_/default_runtime.py'
+_base_ = [
+    '../_base_/models/vit-tiny-p7.py',
+    '../_base_/default_runtime.py',
+]
 
 model = dict(
-    type='ImageClassifier',
-    backbone=dict(
-        type='VisionTransformer',
-        arch=dict(
-            embed_dims=128, num_layers=6, num_heads=4,
-            feedforward_channels=512),
-        img_size=28,
-        patch_size=7,
-        in_channels=1,
-        out_type='cls_token'),
-    neck=None,
     head=dict(
         type='LinearClsHead',
         num_classes=10,
