@@ -13,7 +13,7 @@
 # interpreter of the environment vpt_mm is installed in).
 # The global batch is NNODES x GPUS_PER_NODE x train_dataloader.batch_size;
 # with auto_scale_lr enabled the lr follows it. Without CUDA the processes
-# use the gloo backend on CPU (vpt_mm.utils.compat).
+# use the gloo backend on CPU (vpt_mm.compat.cpu_ddp).
 set -euo pipefail
 if [ $# -lt 2 ]; then
     echo "usage: [NNODES=N NODE_RANK=R MASTER_ADDR=A PORT=P]" \

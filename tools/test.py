@@ -22,7 +22,7 @@ from torch.nn import Module
 from vpt_mm.models.ensemble import build_prompt_ensemble
 from vpt_mm.models.peft.delta import DELTA_SUFFIX, load_delta, unwrap
 from vpt_mm.models.utils.checkpoint import CheckpointMismatchError
-from vpt_mm.utils.runner import (add_common_args, build_runner,
+from vpt_mm.apis.runner import (add_common_args, build_runner,
                                  close_distributed, load_config)
 
 

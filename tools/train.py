@@ -10,7 +10,7 @@ import os.path as osp
 
 import torch
 
-from vpt_mm.utils.runner import (add_common_args, build_runner,
+from vpt_mm.apis.runner import (add_common_args, build_runner,
                                  close_distributed, load_config)
 
 

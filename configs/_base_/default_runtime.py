@@ -1,6 +1,6 @@
 # Runtime shared by every vpt-mm classification config.
 default_scope = 'mmpretrain'
-custom_imports = dict(imports=['vpt_mm'], allow_failed_imports=False)
+custom_imports = dict(imports=['vpt_mm.modules'], allow_failed_imports=False)
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),

@@ -7,7 +7,7 @@
 # tools/model_converters/convert_pretrained.py --no-final-norm load as they
 # are. The method configs change the backbone type.
 _base_ = ['mmseg::setr/setr_vit-l_pup_8xb2-160k_ade20k-512x512.py']
-custom_imports = dict(imports=['vpt_mm'], allow_failed_imports=False)
+custom_imports = dict(imports=['vpt_mm.modules'], allow_failed_imports=False)
 
 # mmseg's VisionTransformer of that config, as mmpretrain's: 512x512
 # position grid (the checkpoint's grid is resized bilinearly when loading,

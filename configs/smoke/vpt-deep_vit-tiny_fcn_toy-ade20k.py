@@ -3,7 +3,7 @@
 # layout (vpt_mm.datasets.toy_ade20k). The SETR-PUP configs build on the
 # same path.
 default_scope = 'mmseg'
-custom_imports = dict(imports=['vpt_mm'], allow_failed_imports=False)
+custom_imports = dict(imports=['vpt_mm.modules'], allow_failed_imports=False)
 
 crop_size = (32, 32)
 data_root = 'data/toy_ade20k'

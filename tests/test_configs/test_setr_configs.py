@@ -37,7 +37,7 @@ def vit(cfg):
 def test_mmseg_setr_recipe(name):
     cfg = load(name)
     assert cfg.default_scope == 'mmseg'
-    assert cfg.custom_imports.imports == ['vpt_mm']
+    assert cfg.custom_imports.imports == ['vpt_mm.modules']
     backbone = vit(cfg)
     assert backbone.arch == 'large' and backbone.patch_size == 16
     assert backbone.img_size == (512, 512)
@@ -89,7 +89,7 @@ def test_full_is_mmsegs_config_with_our_backbone():
     assert ours['optim_wrapper'].pop('constructor') == \
         'FrozenBackboneOptimWrapperConstructor'
     assert ours.pop('custom_imports') == dict(
-        imports=['vpt_mm'], allow_failed_imports=False)
+        imports=['vpt_mm.modules'], allow_failed_imports=False)
     assert ours.pop('randomness')['diff_rank_seed']
     assert ours == theirs
 

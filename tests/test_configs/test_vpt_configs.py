@@ -32,7 +32,7 @@ def test_exemplar_has_the_papers_settings():
     # lr = base_lr x batch / 256; Tab. 8: batch 128 for p < 100
     assert cfg.auto_scale_lr == dict(base_batch_size=256, enable=True)
     assert cfg.train_dataloader.batch_size == 128
-    assert cfg.custom_imports.imports == ['vpt_mm']
+    assert cfg.custom_imports.imports == ['vpt_mm.modules']
     # inheriting configs stay short
     with open(EXEMPLAR) as file:
         code = [line for line in file

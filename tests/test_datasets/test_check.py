@@ -43,7 +43,7 @@ EXPECTED = dict(
     test=[(1, 'trunc.png')])
 CONFIG = """
 default_scope = 'mmpretrain'
-custom_imports = dict(imports=['vpt_mm'], allow_failed_imports=False)
+custom_imports = dict(imports=['vpt_mm.modules'], allow_failed_imports=False)
 data_root = {data_root!r}
 pipeline = [
     dict(type='LoadImageFromFile'),

@@ -44,8 +44,8 @@ import pytest
 import torch
 
 from vpt_mm.datasets.toy_fgvc import write_toy_fgvc
-from vpt_mm.utils import compat
-from vpt_mm.utils.compat import mmengine_checkpoint_globals
+from vpt_mm.compat import cpu_ddp
+from vpt_mm.compat.checkpoint_globals import mmengine_checkpoint_globals
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOLS = osp.join(ROOT, 'tools')
@@ -112,7 +112,7 @@ class DistProbeHook(Hook):
 
 ITER_CONFIG = """
 _base_ = {smoke!r}
-custom_imports = dict(imports=['vpt_mm', 'dist_probe'],
+custom_imports = dict(imports=['vpt_mm.modules', 'dist_probe'],
                       allow_failed_imports=False)
 custom_hooks = [dict(type='DistProbeHook')]
 data_root = {data!r}
@@ -577,9 +577,6 @@ def test_ddp_needs_no_unused_parameter_search(path, gloo_world, tmp_path):
         assert sorted(bucketed) == sorted(trainable)
 
 
-@pytest.mark.skipif(
-    not hasattr(compat, 'register_cpu_ddp'),
-    reason='needs the CPU DDP wrapper of vpt_mm.utils.compat')
 def test_cpu_ddp_reverts_sync_bn_with_a_warning(gloo_world, caplog,
                                                tmp_path):
     """A CPU distributed run of a config with SyncBN (here the smoke
@@ -594,7 +591,7 @@ def test_cpu_ddp_reverts_sync_bn_with_a_warning(gloo_world, caplog,
     cfg = Config.fromfile(path, import_custom_modules=False)
     cfg.model.decode_head.norm_cfg.type = 'SyncBN'
     cfg.launcher = 'pytorch'
-    assert compat.setup_cpu_distributed(cfg, 'pytorch')
+    assert cpu_ddp.setup_cpu_distributed(cfg, 'pytorch')
     assert cfg.model_wrapper_cfg.type == 'CPUDistributedDataParallel'
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
         model_cfg = tiny_model_cfg(cfg, tmp_path)

@@ -35,7 +35,7 @@ def run_tool(tool, *args, work_dir):
 
 
 def state_dict(path):
-    from vpt_mm.utils.compat import mmengine_checkpoint_globals
+    from vpt_mm.compat.checkpoint_globals import mmengine_checkpoint_globals
     with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
         return torch.load(path, map_location='cpu')['state_dict']
 

@@ -23,7 +23,7 @@ def run_tool(tool, *args, cwd):
 
 
 def run_checkpoint(path):
-    from vpt_mm.utils.compat import mmengine_checkpoint_globals
+    from vpt_mm.compat.checkpoint_globals import mmengine_checkpoint_globals
     with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
         return torch.load(path, map_location='cpu')
 

@@ -22,7 +22,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
-import vpt_mm  # noqa: F401  (registers the models and datasets)
+import vpt_mm.modules  # noqa: F401  (patches, then registration)
 from vpt_mm.models.utils import load_state_dict_strictly, read_state_dict
 from vpt_mm.utils.prototypes import class_means, cls_prototypes
 

@@ -32,7 +32,7 @@ from mmengine.registry import DefaultScope
 from mmpretrain.registry import DATASETS, MODELS
 from torch import nn
 
-import vpt_mm  # noqa: F401  (registers the models and datasets)
+import vpt_mm.modules  # noqa: F401  (patches, then registration)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

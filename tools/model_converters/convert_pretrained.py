@@ -46,7 +46,7 @@ import argparse
 import sys
 from typing import Any, Dict, List, Optional
 
-import vpt_mm  # noqa: F401  (CPU shims, before anything imports torchvision)
+import vpt_mm.modules  # noqa: F401  (patches, then registration)
 from vpt_mm.models.utils.converters import convert_pretrained
 
 

@@ -13,7 +13,7 @@ import hashlib
 
 import torch
 
-from vpt_mm.utils.compat import mmengine_checkpoint_globals
+from vpt_mm.compat.checkpoint_globals import mmengine_checkpoint_globals
 
 PLAIN_TYPES = (str, int, float, bool, type(None))
 

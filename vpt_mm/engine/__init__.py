@@ -1,2 +1,6 @@
-from .hooks import *  # noqa: F401,F403
-from .optimizers import *  # noqa: F401,F403
+from .. import compat
+
+compat.apply()
+
+from .hooks import *  # noqa: E402,F401,F403
+from .optimizers import *  # noqa: E402,F401,F403

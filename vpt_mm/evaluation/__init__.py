@@ -1,3 +1,7 @@
-from .metrics import ErrorRate
+from .. import compat
+
+compat.apply()
+
+from .metrics import ErrorRate  # noqa: E402
 
 __all__ = ['ErrorRate']

@@ -1,4 +1,8 @@
-from .backbones import *  # noqa: F401,F403
-from .heads import *  # noqa: F401,F403
-from .peft import *  # noqa: F401,F403
-from .ensemble import PromptEnsemble, build_prompt_ensemble  # noqa: F401
+from .. import compat
+
+compat.apply()
+
+from .backbones import *  # noqa: E402,F401,F403
+from .heads import *  # noqa: E402,F401,F403
+from .peft import *  # noqa: E402,F401,F403
+from .ensemble import PromptEnsemble, build_prompt_ensemble  # noqa: E402,F401

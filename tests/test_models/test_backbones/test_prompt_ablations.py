@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from mmpretrain.models.backbones import VisionTransformer
 
-import vpt_mm  # noqa: F401  (registers the models)
+import vpt_mm.modules  # noqa: F401  (patches, then registration)
 from vpt_mm.models.backbones import PromptedViT
 from vpt_mm.models.utils.prompt import parse_prompt_cfg, resolve_prompt_layers
 

@@ -12,7 +12,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-import vpt_mm  # noqa: F401  (registers the models)
+import vpt_mm.modules  # noqa: F401  (patches, then registration)
 from vpt_mm.models.backbones import PromptedViT
 
 TINY_ARCH = dict(

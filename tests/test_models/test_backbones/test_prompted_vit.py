@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from mmengine.registry import DefaultScope
 from mmpretrain.models.backbones import VisionTransformer
 
-import vpt_mm  # noqa: F401  (registers the models)
+import vpt_mm.modules  # noqa: F401  (patches, then registration)
 from vpt_mm.models.backbones import PromptedViT
 from vpt_mm.models.utils import CheckpointMismatchError, PrefixPrompts
 

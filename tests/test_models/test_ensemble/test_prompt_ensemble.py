@@ -9,7 +9,7 @@ from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-import vpt_mm  # noqa: F401  (registers the models)
+import vpt_mm.modules  # noqa: F401  (patches, then registration)
 from vpt_mm.models.ensemble import PromptEnsemble, build_prompt_ensemble
 from vpt_mm.models.utils import CheckpointMismatchError
 

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 # isort: off
-import vpt_mm  # noqa: F401  (CPU shims: before timm imports torchvision)
+import vpt_mm.modules  # noqa: F401  (patches, then registration)
 from mmpretrain.models.heads import VisionTransformerClsHead
 from mmpretrain.models.utils import resize_pos_embed
 from mmpretrain.registry import MODELS

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 # isort: off
-import vpt_mm  # noqa: F401  (CPU shims: before timm imports torchvision)
+import vpt_mm.modules  # noqa: F401  (patches, then registration)
 import torchvision
 from mmpretrain.models.heads import LinearClsHead
 from mmpretrain.registry import MODELS

@@ -57,7 +57,7 @@ import numpy as np
 import torch
 from mmengine.logging import print_log
 
-from ...utils.compat import numpy_data_globals
+from ...compat.checkpoint_globals import numpy_data_globals
 
 __all__ = [
     'ConversionError', 'read_weights_file', 'detect_layout', 'convert_jax_vit',

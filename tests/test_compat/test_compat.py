@@ -15,7 +15,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-import vpt_mm  # noqa: F401  (applies the shims before the imports below)
+import vpt_mm.modules  # noqa: F401  (patches, then registration)
 import torchvision
 from mmengine.config import Config
 from mmengine.logging import HistoryBuffer, MessageHub, MMLogger
@@ -24,7 +24,8 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 from mmengine.visualization import Visualizer
 
-from vpt_mm.utils import compat
+from vpt_mm.compat import (checkpoint_globals, config_lookup, cpu_ddp,
+                           mmcv_ext, torchvision_ops)
 
 
 # -- imports that the shims repair --------------------------------------------
@@ -42,8 +43,8 @@ def test_host_libraries_import():
 
 
 def test_torchvision_fallback_registered_iff_library_fails():
-    registered = compat._TORCHVISION_CPU_LIBRARY is not None
-    assert registered == (not compat._torchvision_library_loads())
+    registered = torchvision_ops._TORCHVISION_CPU_LIBRARY is not None
+    assert registered == (not torchvision_ops._torchvision_library_loads())
     assert hasattr(torch.ops.torchvision, 'nms')
     assert hasattr(torch.ops.torchvision, 'qnms')
 
@@ -148,14 +149,14 @@ def test_torchvision_library_loads_detection(monkeypatch, tmp_path):
 
     # no torchvision installed: nothing to repair
     monkeypatch.setattr(importlib.util, 'find_spec', fake_find_spec(None))
-    assert compat._torchvision_library_loads() is True
+    assert torchvision_ops._torchvision_library_loads() is True
     # a torchvision without a compiled library
     monkeypatch.setattr(importlib.util, 'find_spec',
                         fake_find_spec([str(tmp_path)]))
-    assert compat._torchvision_library_loads() is False
+    assert torchvision_ops._torchvision_library_loads() is False
     # a library that cannot be loaded
     (tmp_path / '_C.so').write_bytes(b'not a shared object')
-    assert compat._torchvision_library_loads() is False
+    assert torchvision_ops._torchvision_library_loads() is False
 
 
 def forbid_library(monkeypatch):
@@ -167,29 +168,31 @@ def forbid_library(monkeypatch):
 
 
 def test_register_torchvision_ops_noop_when_library_loads(monkeypatch):
-    monkeypatch.setattr(compat, '_TORCHVISION_CPU_LIBRARY', None)
+    monkeypatch.setattr(torchvision_ops, '_TORCHVISION_CPU_LIBRARY', None)
     monkeypatch.delitem(sys.modules, 'torchvision')
-    monkeypatch.setattr(compat, '_torchvision_library_loads', lambda: True)
+    monkeypatch.setattr(torchvision_ops, '_torchvision_library_loads',
+                        lambda: True)
     forbid_library(monkeypatch)
-    assert compat.register_torchvision_cpu_ops() is False
-    assert compat._TORCHVISION_CPU_LIBRARY is None
+    assert torchvision_ops.register_torchvision_cpu_ops() is False
+    assert torchvision_ops._TORCHVISION_CPU_LIBRARY is None
 
 
 def test_register_torchvision_ops_noop_after_torchvision_import(monkeypatch):
     assert 'torchvision' in sys.modules
-    monkeypatch.setattr(compat, '_TORCHVISION_CPU_LIBRARY', None)
-    monkeypatch.setattr(compat, '_torchvision_library_loads', lambda: False)
+    monkeypatch.setattr(torchvision_ops, '_TORCHVISION_CPU_LIBRARY', None)
+    monkeypatch.setattr(torchvision_ops, '_torchvision_library_loads',
+                        lambda: False)
     forbid_library(monkeypatch)
-    assert compat.register_torchvision_cpu_ops() is False
-    assert compat._TORCHVISION_CPU_LIBRARY is None
+    assert torchvision_ops.register_torchvision_cpu_ops() is False
+    assert torchvision_ops._TORCHVISION_CPU_LIBRARY is None
 
 
 def test_register_torchvision_ops_is_idempotent(monkeypatch):
     sentinel = object()
-    monkeypatch.setattr(compat, '_TORCHVISION_CPU_LIBRARY', sentinel)
+    monkeypatch.setattr(torchvision_ops, '_TORCHVISION_CPU_LIBRARY', sentinel)
     forbid_library(monkeypatch)
-    assert compat.register_torchvision_cpu_ops() is True
-    assert compat._TORCHVISION_CPU_LIBRARY is sentinel
+    assert torchvision_ops.register_torchvision_cpu_ops() is True
+    assert torchvision_ops._TORCHVISION_CPU_LIBRARY is sentinel
 
 
 # -- mmcv._ext ----------------------------------------------------------------
@@ -220,7 +223,7 @@ def test_mmcv_ext_placeholder_install_fresh(monkeypatch):
     monkeypatch.delitem(sys.modules, 'mmcv._ext', raising=False)
     if importlib.util.find_spec('mmcv._ext') is not None:
         pytest.skip('full mmcv is installed')
-    assert compat.install_mmcv_ext_placeholder() is True
+    assert mmcv_ext.install_mmcv_ext_placeholder() is True
     placeholder = sys.modules['mmcv._ext']
     assert placeholder.vpt_mm_placeholder is True
     assert importlib.util.find_spec('mmcv._ext') is placeholder.__spec__
@@ -231,7 +234,7 @@ def test_mmcv_ext_placeholder_install_fresh(monkeypatch):
 def test_mmcv_ext_placeholder_noop_when_present(monkeypatch):
     real = object()
     monkeypatch.setitem(sys.modules, 'mmcv._ext', real)
-    assert compat.install_mmcv_ext_placeholder() is False
+    assert mmcv_ext.install_mmcv_ext_placeholder() is False
     assert sys.modules['mmcv._ext'] is real
 
 
@@ -245,7 +248,7 @@ def test_mmcv_ext_placeholder_noop_with_full_mmcv(monkeypatch):
 
     monkeypatch.delitem(sys.modules, 'mmcv._ext', raising=False)
     monkeypatch.setattr(importlib.util, 'find_spec', find_spec)
-    assert compat.install_mmcv_ext_placeholder() is False
+    assert mmcv_ext.install_mmcv_ext_placeholder() is False
     assert 'mmcv._ext' not in sys.modules
 
 
@@ -259,7 +262,7 @@ def test_mmcv_ext_placeholder_noop_without_mmcv(monkeypatch):
 
     monkeypatch.delitem(sys.modules, 'mmcv._ext', raising=False)
     monkeypatch.setattr(importlib.util, 'find_spec', find_spec)
-    assert compat.install_mmcv_ext_placeholder() is False
+    assert mmcv_ext.install_mmcv_ext_placeholder() is False
     assert 'mmcv._ext' not in sys.modules
 
 
@@ -428,7 +431,7 @@ def test_malicious_checkpoint_rejected_in_trusted_context(tmp_path):
     with pytest.raises(pickle.UnpicklingError, match='system'):
         Runner.load_checkpoint(stub_runner(), path)
     with pytest.raises(pickle.UnpicklingError, match='system'):
-        compat._trust_run_checkpoints(torch.load)(path)
+        checkpoint_globals._trust_run_checkpoints(torch.load)(path)
     assert not marker.exists()
 
 
@@ -445,16 +448,16 @@ def test_getattr_outside_statistics_refused(tmp_path, obj, name):
     with pytest.raises(pickle.UnpicklingError, match=repr(name)):
         Runner.load_checkpoint(stub_runner(), path)
     with pytest.raises(pickle.UnpicklingError, match='only HistoryBuffer'):
-        compat._history_buffer_statistic(obj, name)
+        checkpoint_globals._history_buffer_statistic(obj, name)
 
 
 @pytest.mark.parametrize('name', ['min', 'max', 'mean', 'current'])
 def test_getattr_history_buffer_statistic_allowed(tmp_path, name):
-    assert compat._history_buffer_statistic(HistoryBuffer, name) is getattr(
-        HistoryBuffer, name)
+    assert checkpoint_globals._history_buffer_statistic(
+        HistoryBuffer, name) is getattr(HistoryBuffer, name)
     path = str(tmp_path / 'statistic.pth')
     torch.save(dict(meta=GetAttr(HistoryBuffer, name)), path)
-    loaded = compat._trust_run_checkpoints(torch.load)(path)
+    loaded = checkpoint_globals._trust_run_checkpoints(torch.load)(path)
     assert loaded['meta'] is getattr(HistoryBuffer, name)
     with pytest.raises(pickle.UnpicklingError):
         torch.load(path)
@@ -463,21 +466,21 @@ def test_getattr_history_buffer_statistic_allowed(tmp_path, name):
 def test_allow_mmengine_checkpoint_globals_patches_once(monkeypatch):
     patched = Runner.load_checkpoint
     assert patched.vpt_mm_patched is True
-    assert compat.allow_mmengine_checkpoint_globals() is False
+    assert checkpoint_globals.allow_mmengine_checkpoint_globals() is False
     assert Runner.load_checkpoint is patched
 
     monkeypatch.setattr(Runner, 'load_checkpoint', patched.__wrapped__)
-    assert compat.allow_mmengine_checkpoint_globals() is True
+    assert checkpoint_globals.allow_mmengine_checkpoint_globals() is True
     assert Runner.load_checkpoint.vpt_mm_patched is True
     assert Runner.load_checkpoint.__wrapped__ is patched.__wrapped__
-    assert compat.allow_mmengine_checkpoint_globals() is False
+    assert checkpoint_globals.allow_mmengine_checkpoint_globals() is False
 
 
 def test_allow_mmengine_checkpoint_globals_old_torch(monkeypatch):
     original = Runner.load_checkpoint.__wrapped__
     monkeypatch.setattr(Runner, 'load_checkpoint', original)
     monkeypatch.delattr(torch.serialization, 'safe_globals')
-    assert compat.allow_mmengine_checkpoint_globals() is False
+    assert checkpoint_globals.allow_mmengine_checkpoint_globals() is False
     assert Runner.load_checkpoint is original
 
 
@@ -486,11 +489,12 @@ def test_numpy_data_globals(tmp_path):
     torch.save(dict(prompt=np.ones((1, 2, 3), dtype=np.float32)), path)
     with pytest.raises(pickle.UnpicklingError):
         torch.load(path)
-    with compat.numpy_data_globals():
+    with checkpoint_globals.numpy_data_globals():
         loaded = torch.load(path)
     np.testing.assert_array_equal(loaded['prompt'], np.ones((1, 2, 3)))
     message_hub_checkpoint(str(tmp_path / 'run.pth'))
-    with compat.numpy_data_globals(), pytest.raises(pickle.UnpicklingError):
+    with checkpoint_globals.numpy_data_globals(), pytest.raises(
+            pickle.UnpicklingError):
         torch.load(str(tmp_path / 'run.pth'))
 
 
@@ -503,10 +507,10 @@ def free_port():
 
 def test_setup_cpu_distributed_not_distributed(monkeypatch):
     cfg = Config(dict(env_cfg=dict(dist_cfg=dict(backend='nccl'))))
-    assert compat.setup_cpu_distributed(cfg, 'none') is False
-    assert compat.setup_cpu_distributed(cfg, 'slurm') is False
+    assert cpu_ddp.setup_cpu_distributed(cfg, 'none') is False
+    assert cpu_ddp.setup_cpu_distributed(cfg, 'slurm') is False
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
-    assert compat.setup_cpu_distributed(cfg, 'pytorch') is False
+    assert cpu_ddp.setup_cpu_distributed(cfg, 'pytorch') is False
     assert cfg.env_cfg.dist_cfg.backend == 'nccl'
     assert 'model_wrapper_cfg' not in cfg
     assert not dist.is_initialized()
@@ -532,7 +536,7 @@ def test_setup_cpu_distributed_pytorch(monkeypatch, tmp_path, runner_state):
                 cudnn_benchmark=False,
                 dist_cfg=dict(backend='nccl', timeout=600))))
     try:
-        assert compat.setup_cpu_distributed(cfg, 'pytorch') is True
+        assert cpu_ddp.setup_cpu_distributed(cfg, 'pytorch') is True
         assert dist.is_initialized()
         assert dist.get_backend() == 'gloo'
         assert dist.get_world_size() == 1 and dist.get_rank() == 0
@@ -553,7 +557,7 @@ def test_setup_cpu_distributed_pytorch(monkeypatch, tmp_path, runner_state):
                     type='MMDistributedDataParallel',
                     find_unused_parameters=False,
                     broadcast_buffers=True)))
-        assert compat.setup_cpu_distributed(kept, 'pytorch') is True
+        assert cpu_ddp.setup_cpu_distributed(kept, 'pytorch') is True
         assert dist.group.WORLD is group
         # (mmengine's DDP wrapper becomes the CPU one, its options kept)
         assert kept.model_wrapper_cfg == dict(
@@ -566,7 +570,7 @@ def test_setup_cpu_distributed_pytorch(monkeypatch, tmp_path, runner_state):
         # mmengine honours a top-level find_unused_parameters only when it
         # builds the wrapper itself
         unused = Config(dict(find_unused_parameters=True))
-        assert compat.setup_cpu_distributed(unused, 'pytorch') is True
+        assert cpu_ddp.setup_cpu_distributed(unused, 'pytorch') is True
         assert unused.model_wrapper_cfg.find_unused_parameters is True
 
         # the runner accepts the group and wraps the model for the CPU
@@ -613,15 +617,15 @@ def test_host_config_bases_resolve(tmp_path):
 
 
 def test_importlib_package_lookup():
-    path = compat._package_installed_path('mmsegmentation')
+    path = config_lookup._package_installed_path('mmsegmentation')
     assert osp.basename(path) == 'mmseg'
     assert osp.isfile(osp.join(path, '__init__.py'))
-    assert osp.basename(compat._package_installed_path('mmengine')) == \
+    assert osp.basename(config_lookup._package_installed_path('mmengine')) == \
         'mmengine'
-    assert compat._package_is_installed('mmpretrain')
-    assert not compat._package_is_installed('vpt-mm-no-such-package')
+    assert config_lookup._package_is_installed('mmpretrain')
+    assert not config_lookup._package_is_installed('vpt-mm-no-such-package')
     with pytest.raises(ModuleNotFoundError, match='no-such-package'):
-        compat._package_installed_path('vpt-mm-no-such-package')
+        config_lookup._package_installed_path('vpt-mm-no-such-package')
 
 
 def test_importlib_package_lookup_noop_with_pkg_resources(monkeypatch):
@@ -630,7 +634,7 @@ def test_importlib_package_lookup_noop_with_pkg_resources(monkeypatch):
     monkeypatch.setitem(sys.modules, 'pkg_resources',
                         type(sys)('pkg_resources'))
     monkeypatch.setattr(config_module, 'is_installed', sentinel)
-    assert compat.use_importlib_package_lookup() is False
+    assert config_lookup.use_importlib_package_lookup() is False
     assert config_module.is_installed is sentinel
 
 
@@ -644,9 +648,9 @@ def test_importlib_package_lookup_patches_without_pkg_resources(
     monkeypatch.setitem(sys.modules, 'pkg_resources', None)  # import fails
     monkeypatch.setattr(config_module, 'is_installed', original)
     monkeypatch.setattr(config_module, 'get_installed_path', original)
-    assert compat.use_importlib_package_lookup() is True
+    assert config_lookup.use_importlib_package_lookup() is True
     assert config_module.is_installed('mmsegmentation')
-    assert compat.use_importlib_package_lookup() is False  # idempotent
+    assert config_lookup.use_importlib_package_lookup() is False  # idempotent
 
 
 def test_external_config_lookup_is_cached(monkeypatch):
@@ -663,11 +667,11 @@ def test_external_config_lookup_is_cached(monkeypatch):
     # where pkg_resources imports (mmengine's look-up works): untouched
     monkeypatch.setitem(sys.modules, 'pkg_resources',
                         type(sys)('pkg_resources'))
-    assert compat.cache_external_config_lookup() is False
+    assert config_lookup.cache_external_config_lookup() is False
     assert config_module._get_external_cfg_path is lookup
     monkeypatch.setitem(sys.modules, 'pkg_resources', None)  # import fails
-    assert compat.cache_external_config_lookup() is True
-    assert compat.cache_external_config_lookup() is False  # idempotent
+    assert config_lookup.cache_external_config_lookup() is True
+    assert config_lookup.cache_external_config_lookup() is False  # idempotent
     cached = config_module._get_external_cfg_path
     for _ in range(2):
         assert cached('pkg', 'model') == 'pkg/model'

@@ -7,7 +7,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from . import compat
+from ..compat.cpu_ddp import setup_cpu_distributed
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -62,7 +62,7 @@ def close_distributed() -> None:
 
 def build_runner(cfg: Config) -> Runner:
     """Build the config's runner, after the CPU distributed set-up."""
-    compat.setup_cpu_distributed(cfg, cfg.launcher)
+    setup_cpu_distributed(cfg, cfg.launcher)
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)

@@ -3,7 +3,7 @@ import socket
 import pytest
 import torch.distributed as dist
 
-from vpt_mm.utils.runner import close_distributed
+from vpt_mm.apis.runner import close_distributed
 
 
 def free_port() -> int:
