@@ -165,7 +165,9 @@ def test_config_builds(path, one_thread):
         optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     model.init_weights()
     p = backbone.prompt_cfg.num_tokens
-    assert model.backbone.num_prompt_tokens == p
+    assert model.backbone.prompt.num_tokens == p
+    if backbone.type == 'PromptedSwin':  # tokens in the sequence
+        assert model.backbone.num_prompt_tokens == p
     # the optimizer sees exactly the prompts and the head
     prompts = {id(param) for param in model.backbone.prompt.parameters()}
     head = {id(param) for param in model.head.parameters()}

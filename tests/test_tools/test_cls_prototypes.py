@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from vpt_mm.models.backbones import PromptedViT
-from vpt_mm.utils.prototypes import class_means, kmeans
+from vpt_mm.prompts.prototypes import class_means, kmeans
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY_ARCH = dict(

@@ -24,7 +24,7 @@ from mmengine.runner import Runner
 
 import vpt_mm.modules  # noqa: F401  (patches, then registration)
 from vpt_mm.models.utils import load_state_dict_strictly, read_state_dict
-from vpt_mm.utils.prototypes import class_means, cls_prototypes
+from vpt_mm.prompts.prototypes import class_means, cls_prototypes
 
 PEFT_WRAPPERS = ('BiasTuning', 'PartialTuning', 'AdapterTuning',
                  'SideTuning')

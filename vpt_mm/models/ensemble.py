@@ -20,36 +20,12 @@ from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.registry import MODELS
 from torch import nn
 
+from vpt_mm.prompts.stacked import StackedPrompts
 from .backbones.prompted_vit import PromptedViT
 from .utils.checkpoint import CheckpointMismatchError, load_state_dict_strictly
 
 PROMPT_PREFIX = 'backbone.prompt.'
 HEAD_PREFIX = 'head.'
-
-
-class StackedPrompts(nn.Module):
-    """k prompt modules answering as one for a batch of k blocks: the
-    ``batch_size`` of every call is split in k, block ``j`` (samples
-    ``j * B / k`` to ``(j + 1) * B / k``) gets set ``j``'s prompts."""
-
-    def __init__(self, sets: Sequence[nn.Module]) -> None:
-        super().__init__()
-        self.sets = nn.ModuleList(sets)
-        self.layers = sets[0].layers
-        self.num_tokens = sets[0].num_tokens
-
-    def has_prompts_for(self, layer_index: int) -> bool:
-        return self.sets[0].has_prompts_for(layer_index)
-
-    def forward(self, *args, batch_size: int, **kwargs) -> torch.Tensor:
-        num_sets = len(self.sets)
-        if batch_size % num_sets:
-            raise ValueError(f'a prompt ensemble of {num_sets} sets needs a '
-                             f'batch of k blocks, got {batch_size} samples')
-        return torch.cat([
-            prompt(*args, batch_size=batch_size // num_sets, **kwargs)
-            for prompt in self.sets
-        ])
 
 
 @MODELS.register_module()

@@ -9,7 +9,7 @@ from mmpretrain.models.backbones import VisionTransformer
 
 import vpt_mm.modules  # noqa: F401  (patches, then registration)
 from vpt_mm.models.backbones import PromptedViT
-from vpt_mm.models.utils.prompt import parse_prompt_cfg, resolve_prompt_layers
+from vpt_mm.prompts.config import parse_prompt_cfg, resolve_prompt_layers
 
 TINY_ARCH = dict(
     embed_dims=32, num_layers=3, num_heads=2, feedforward_channels=64)

@@ -6,7 +6,7 @@ import torch
 from mmpretrain.models.backbones import ResNet
 from mmpretrain.registry import MODELS
 
-from vpt_mm.models.utils import PadPrompter
+from vpt_mm.prompts.border import PadPrompter
 
 SIZE, P = 32, 3
 MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)

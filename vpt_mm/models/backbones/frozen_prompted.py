@@ -3,43 +3,58 @@ host modules and strict loading of pretrained weights."""
 from typing import Dict
 
 import torch
+from torch import nn
 
 from ..utils.checkpoint import load_state_dict_strictly, read_state_dict
+from ..trainable import keep_frozen_in_eval
 
 
 class FrozenPromptedMixin:
     """Mixin for a host backbone subclass whose prompts live in
-    ``self.prompt`` (a module, or None without prompts).
+    ``self.prompt`` (a module, or None without prompts); it answers the
+    trained contract of :mod:`vpt_mm.models.trainable`.
 
-    * :meth:`freeze_backbone`: only the prompts have ``requires_grad``.
-    * :meth:`train`: only the prompts follow the mode; every other child
-      stays in eval mode (frozen BatchNorm keeps its running statistics,
-      dropout and drop-path are off), as in the official VPT code.
+    * :meth:`trained_modules`: the prompt module (it follows ``train()``,
+      e.g. for its dropout); every other child stays in eval mode (frozen
+      BatchNorm keeps its running statistics, dropout and drop-path are
+      off), as in the official VPT code.
+    * :meth:`trained_parameters`: the prompts' parameters by default; only
+      they get ``requires_grad`` (:meth:`freeze_backbone`).
     * :meth:`init_weights`: a ``Pretrained`` ``init_cfg`` (keys ``type``,
       ``checkpoint``, ``prefix``) is loaded strictly: every host weight
       must be present with its shape; the prompts are all or none.
 
     Subclasses may widen what loads with :meth:`may_be_missing`,
-    :meth:`may_differ_in_shape` and :meth:`prepare_pretrained`. They set
-    ``self.prompt`` (a module or None) before calling
-    :meth:`freeze_backbone`.
+    :meth:`may_differ_in_shape` and :meth:`prepare_pretrained`, and what
+    trains with :meth:`trained_parameters`. They set ``self.prompt`` (a
+    module or None) before calling :meth:`freeze_backbone`.
     """
 
+    def trained_modules(self) -> Dict[str, nn.Module]:
+        """``{'prompt': the prompt module}``, or nothing without prompts."""
+        return {} if self.prompt is None else {'prompt': self.prompt}
+
+    def trained_parameters(self) -> Dict[str, nn.Parameter]:
+        """The parameters of :meth:`trained_modules`, by their keys."""
+        return {
+            f'{name}.{key}': param
+            for name, module in self.trained_modules().items()
+            for key, param in module.named_parameters()
+        }
+
     def freeze_backbone(self) -> None:
-        """``requires_grad=False`` for everything but the prompts."""
+        """``requires_grad`` for :meth:`trained_parameters` only."""
         for param in self.parameters():
             param.requires_grad = False
-        if self.prompt is not None:
-            for param in self.prompt.parameters():
-                param.requires_grad = True
+        for param in self.trained_parameters().values():
+            param.requires_grad = True
 
     def train(self, mode: bool = True):
-        """Only the prompt module follows ``mode``; the frozen host stays in
-        eval mode."""
+        """Only :meth:`trained_modules` follow ``mode``; the frozen host
+        stays in eval mode."""
         super().train(mode)
-        for child in self.children():
-            if child is not self.prompt:
-                child.eval()
+        if mode:
+            keep_frozen_in_eval(self, self.trained_modules().values())
         return self
 
     def init_weights(self) -> None:

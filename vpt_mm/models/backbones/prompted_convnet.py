@@ -5,22 +5,24 @@ from typing import Optional, Tuple
 import torch
 from mmpretrain.models.backbones import ConvNeXt, ResNet
 
+from vpt_mm.prompts.border import PadPrompter
+from vpt_mm.prompts.config import parse_pixel_prompt_cfg
 from vpt_mm.registry import register_backbone
-from ..utils.pixel_prompt import PadPrompter, parse_pixel_prompt_cfg
 from .frozen_prompted import FrozenPromptedMixin
 
 
 class PixelPromptedMixin(FrozenPromptedMixin):
     """Turns an mmpretrain backbone into a frozen one behind a
-    :class:`~vpt_mm.models.utils.pixel_prompt.PadPrompter`.
+    :class:`~vpt_mm.prompts.border.PadPrompter`.
 
     The host's ``forward`` runs on the padded image; with
     ``num_tokens=0`` there is no prompter and the model is exactly the
-    host (frozen).
+    host (frozen). The border adds no token to any sequence, so the
+    backbone has no prompt-token counter.
 
     Args:
         prompt_cfg (dict, optional): See
-            :func:`~vpt_mm.models.utils.pixel_prompt.parse_pixel_prompt_cfg`:
+            :func:`~vpt_mm.prompts.config.parse_pixel_prompt_cfg`:
             ``num_tokens`` is the border width p.
         img_size (int): The height and width of the input before padding
             (the crop); the host sees ``img_size + 2 p``. Defaults to 224.
@@ -35,7 +37,6 @@ class PixelPromptedMixin(FrozenPromptedMixin):
         self.prompt_cfg = parse_pixel_prompt_cfg(prompt_cfg)
         super().__init__(*args, **kwargs)
         num_tokens = self.prompt_cfg['num_tokens']
-        self.num_prompt_tokens = num_tokens
         if num_tokens > 0:
             self.prompt = PadPrompter(
                 num_tokens,

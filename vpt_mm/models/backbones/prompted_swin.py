@@ -1,99 +1,35 @@
 """Visual Prompt Tuning on mmpretrain's Swin Transformer."""
-import math
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from mmcv.cnn.bricks.transformer import PatchMerging
-from mmengine.model import BaseModule
 from mmpretrain.models.backbones import SwinTransformer
 from mmpretrain.models.backbones.swin_transformer import SwinBlock
 from mmpretrain.models.utils import (ShiftWindowMSA, WindowMSA,
                                      resize_pos_embed)
-from torch import nn
 
+from vpt_mm.prompts.config import parse_prompt_cfg
+from vpt_mm.prompts.sequence import PromptSequenceMixin
+from vpt_mm.prompts.swin import SwinPrompts
 from vpt_mm.registry import register_backbone
-from ..utils.prompt import parse_prompt_cfg
 from .frozen_prompted import FrozenPromptedMixin
 
 SWIN_OUT_TYPES = ('featmap', 'avg_featmap')
 
 
-class SwinPrompts(BaseModule):
-    """Shallow and (optionally) deep prompts of a Swin Transformer.
-
-    ``shallow_prompt`` ``(1, p, C)`` enters the first block of stage 0.
-    With ``deep=True``, ``deep_prompts[0]`` ``(depth0 - 1, p, C)`` replaces
-    the prompts before every later block of stage 0 and ``deep_prompts[i]``
-    ``(depth_i, p, C_i)`` before every block of stage ``i >= 1`` (the
-    official per-stage layout). All are drawn from Uniform(-v, v) with
-    ``v = sqrt(6 / (3 * ph * pw + C))``, C the stage-0 width (as the
-    official code, for every stage). Dropout is applied once per tensor and
-    forward, with an independent mask per sample.
-
-    Args:
-        num_tokens (int): Prompt length p (> 0).
-        stage_dims (Sequence[int]): The width of each stage.
-        depths (Sequence[int]): The number of blocks of each stage.
-        patch_size (tuple[int, int]): Patch size (for the init bound).
-        deep (bool): Whether every block gets its own prompts.
-        dropout (float): Prompt dropout.
-    """
-
-    def __init__(self,
-                 num_tokens: int,
-                 stage_dims: Sequence[int],
-                 depths: Sequence[int],
-                 patch_size: Tuple[int, int],
-                 deep: bool = False,
-                 dropout: float = 0.) -> None:
-        super().__init__()
-        self.num_tokens = num_tokens
-        self.deep = deep
-        self.init_bound = math.sqrt(
-            6. / (3 * patch_size[0] * patch_size[1] + stage_dims[0]))
-        self.dropout = nn.Dropout(dropout)
-        self.shallow_prompt = nn.Parameter(
-            torch.zeros(1, num_tokens, stage_dims[0]))
-        if deep:
-            self.deep_prompts = nn.ParameterList([
-                nn.Parameter(
-                    torch.zeros(depth - (i == 0), num_tokens, dims))
-                for i, (depth, dims) in enumerate(zip(depths, stage_dims))
-            ])
-        else:
-            self.deep_prompts = None
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        for param in self.parameters():
-            nn.init.uniform_(param, -self.init_bound, self.init_bound)
-
-    def init_weights(self) -> None:
-        self.reset_parameters()
-
-    def shallow(self, batch_size: int) -> torch.Tensor:
-        """``(B, p, C)``: the prompts of stage 0, block 0."""
-        return self.dropout(self.shallow_prompt.expand(batch_size, -1, -1))
-
-    def stage(self, stage_index: int,
-              batch_size: int) -> Optional[torch.Tensor]:
-        """``(B, n, p, C_i)``: the deep prompts of a stage's blocks (stage 0:
-        blocks 1, 2, ...), or None without deep prompts."""
-        if self.deep_prompts is None:
-            return None
-        prompts = self.deep_prompts[stage_index]
-        return self.dropout(prompts.unsqueeze(0).expand(
-            batch_size, -1, -1, -1))
-
-
 @register_backbone
-class PromptedSwin(FrozenPromptedMixin, SwinTransformer):
+class PromptedSwin(FrozenPromptedMixin, PromptSequenceMixin,
+                   SwinTransformer):
     """Swin Transformer with visual prompts (VPT-shallow / VPT-deep), as the
     official VPT ``PromptedSwinTransformer`` behaves (the paper's Sec. 4.2
     and Appendix A).
 
-    The p prompt tokens travel next to the image tokens (there is no CLS):
+    The p prompt tokens travel in one sequence ``[prompts, image tokens]``
+    (there is no CLS; :class:`~vpt_mm.prompts.sequence.PromptSequenceMixin`
+    inserts and drops them). The windowed attention and the patch merging
+    need the image tokens as a map, so each block and each merging splits
+    the prompts off and puts them back:
 
     * each block: ``norm1`` over all tokens; the same prompts are prepended
       to every (shifted) window, whose relative position bias and shift
@@ -105,7 +41,9 @@ class PromptedSwin(FrozenPromptedMixin, SwinTransformer):
       in its (``nn.Unfold``) layout and put through the same norm and
       reduction, so the prompts go on with the stage's width;
     * deep prompts (``prompt_cfg.deep``): every block but the very first
-      replaces the prompts with its own (:class:`SwinPrompts`).
+      replaces the prompts with its own
+      (:class:`~vpt_mm.prompts.swin.SwinPrompts`, whose layers are the
+      blocks counted over all stages).
 
     Prompts never reach a feature map: ``out_type='featmap'`` (the
     default) gives the host's ``(B, C, H, W)`` outputs of the image tokens.
@@ -118,7 +56,7 @@ class PromptedSwin(FrozenPromptedMixin, SwinTransformer):
 
     Args:
         prompt_cfg (dict, optional): See
-            :func:`vpt_mm.models.utils.prompt.parse_prompt_cfg`; only
+            :func:`vpt_mm.prompts.config.parse_prompt_cfg`; only
             ``num_tokens``, ``deep``, ``dropout`` and ``project`` are
             accepted, and ``project`` must be -1 (the official Swin prompts
             have no projection).
@@ -147,7 +85,7 @@ class PromptedSwin(FrozenPromptedMixin, SwinTransformer):
         super().__init__(*args, **kwargs)
         self.out_type = out_type
         num_tokens = self.prompt_cfg['num_tokens']
-        self.num_prompt_tokens = num_tokens
+        self.num_prompt_tokens = num_tokens  # the sequence's prompt tokens
         if num_tokens > 0:
             if kwargs.get('with_cp'):
                 raise ValueError('with_cp is not supported by PromptedSwin '
@@ -302,16 +240,14 @@ class PromptedSwin(FrozenPromptedMixin, SwinTransformer):
         x = x[:, :height, :width].reshape(batch, height * width, dims)
         return shift_msa.drop(x), shift_msa.drop(prompts)
 
-    def forward_block(self, block: SwinBlock, x: torch.Tensor,
-                      prompts: torch.Tensor, hw_shape: Tuple[int, int]
-                      ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """A :class:`SwinBlock` on image tokens ``x`` and ``prompts``."""
-        num_prompts = prompts.shape[1]
+    def forward_block(self, block: SwinBlock, tokens: torch.Tensor,
+                      hw_shape: Tuple[int, int]) -> torch.Tensor:
+        """A :class:`SwinBlock` on ``[prompts, image tokens]``."""
+        _, prompts, x = self.split_prompt_tokens(tokens)
         attn_x, attn_prompts = self.shift_window_attention(
             block.attn, block.norm1(x), block.norm1(prompts), hw_shape)
         tokens = torch.cat((prompts + attn_prompts, x + attn_x), dim=1)
-        tokens = block.ffn(block.norm2(tokens), identity=tokens)
-        return tokens[:, num_prompts:], tokens[:, :num_prompts]
+        return block.ffn(block.norm2(tokens), identity=tokens)
 
     @staticmethod
     def merge_patches(merging: PatchMerging, x: torch.Tensor,
@@ -329,14 +265,12 @@ class PromptedSwin(FrozenPromptedMixin, SwinTransformer):
         return x, merging.reduction(prompts), hw_shape
 
     # -- forward ------------------------------------------------------------
-    def _output(self, index: int, x: torch.Tensor,
-                prompts: Optional[torch.Tensor],
+    def _output(self, index: int, tokens: torch.Tensor,
                 hw_shape: Tuple[int, int]) -> torch.Tensor:
         norm = getattr(self, f'norm{index}')
-        if self.out_type == 'avg_featmap':
-            if prompts is not None:
-                x = torch.cat((prompts, x), dim=1)
-            return norm(x).mean(dim=1)
+        if self.out_type == 'avg_featmap':  # over all tokens, prompts too
+            return norm(tokens).mean(dim=1)
+        x = self.drop_prompt_tokens(tokens)
         dims = x.shape[-1]
         return norm(x).view(-1, *hw_shape, dims).permute(0, 3, 1,
                                                          2).contiguous()
@@ -351,36 +285,38 @@ class PromptedSwin(FrozenPromptedMixin, SwinTransformer):
                                      self.interpolate_mode,
                                      self.num_extra_tokens)
         x = self.drop_after_pos(x)
-        prompts = None
+        batch = x.shape[0]
         if self.prompt is not None:
-            prompts = self.prompt.shallow(x.shape[0])
+            x = self.insert_prompt_tokens(x, self.prompt(0, batch))
 
         outs: List[torch.Tensor] = []
+        layer_index = 0
         for i, stage in enumerate(self.stages):
-            if prompts is None:
+            if self.prompt is None:
                 x, _ = stage(x, hw_shape, do_downsample=False)
             else:
-                deep = self.prompt.stage(i, x.shape[0])
-                for j, block in enumerate(stage.blocks):
-                    new = j if i > 0 else j - 1
-                    if deep is not None and new >= 0:
-                        prompts = deep[:, new]
-                    x, prompts = self.forward_block(block, x, prompts,
-                                                    hw_shape)
+                for block in stage.blocks:
+                    if layer_index > 0 and \
+                            self.prompt.has_prompts_for(layer_index):
+                        x = self.insert_prompt_tokens(
+                            x, self.prompt(layer_index, batch), replace=True)
+                    x = self.forward_block(block, x, hw_shape)
+                    layer_index += 1
             merged = stage.downsample is not None
             if merged and self.out_after_downsample:
-                x, prompts, hw_shape = self._merge(stage.downsample, x,
-                                                   prompts, hw_shape)
+                x, hw_shape = self._merge(stage.downsample, x, hw_shape)
             if i in self.out_indices:
-                outs.append(self._output(i, x, prompts, hw_shape))
+                outs.append(self._output(i, x, hw_shape))
             if merged and not self.out_after_downsample:
-                x, prompts, hw_shape = self._merge(stage.downsample, x,
-                                                   prompts, hw_shape)
+                x, hw_shape = self._merge(stage.downsample, x, hw_shape)
         return tuple(outs)
 
-    def _merge(self, merging: PatchMerging, x: torch.Tensor,
-               prompts: Optional[torch.Tensor], hw_shape: Tuple[int, int]):
-        if prompts is None:
-            x, hw_shape = merging(x, hw_shape)
-            return x, None, hw_shape
-        return self.merge_patches(merging, x, prompts, hw_shape)
+    def _merge(self, merging: PatchMerging, tokens: torch.Tensor,
+               hw_shape: Tuple[int, int]
+               ) -> Tuple[torch.Tensor, Tuple[int, int]]:
+        if self.prompt is None:
+            return merging(tokens, hw_shape)
+        _, prompts, x = self.split_prompt_tokens(tokens)
+        x, prompts, hw_shape = self.merge_patches(merging, x, prompts,
+                                                  hw_shape)
+        return self.insert_prompt_tokens(x, prompts), hw_shape

@@ -1,6 +1,6 @@
 """Visual Prompt Tuning on mmpretrain's Vision Transformer."""
 import math
-from typing import NamedTuple, Optional, Tuple
+from typing import Dict, NamedTuple, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -10,10 +10,12 @@ from mmpretrain.models.backbones.vision_transformer import \
 from mmpretrain.models.utils import MultiheadAttention, resize_pos_embed
 from torch.utils.checkpoint import checkpoint
 
+from vpt_mm.prompts.config import parse_prompt_cfg, resolve_prompt_layers
+from vpt_mm.prompts.init import load_prototypes
+from vpt_mm.prompts.pixel import ChannelPrompts, PixelPrompts
+from vpt_mm.prompts.sequence import PromptSequenceMixin
+from vpt_mm.prompts.tokens import PrefixPrompts
 from vpt_mm.registry import register_backbone
-from ..utils.input_prompts import ChannelPrompts, PixelPrompts
-from ..utils.prompt import (PrefixPrompts, load_prototypes, parse_prompt_cfg,
-                            resolve_prompt_layers)
 from .frozen_prompted import FrozenPromptedMixin
 
 # Fig. 8: the average of the final patch tokens (no extra norm, unlike
@@ -26,7 +28,8 @@ class LayerPlan(NamedTuple):
 
     ``mode``: how the layer gets new prompts: ``None`` (none of its own),
     ``'token'`` (inserted into the sequence, replacing carried ones),
-    ``'prefix'`` (keys and values only) or ``'add'`` (added element-wise).
+    ``'prefix'`` (keys and values only), ``'add'`` (added element-wise) or
+    ``'embed'`` (added to the patch embedding: prompt channels).
     ``holds_in`` / ``holds_out``: whether the sequence entering (before the
     layer's own prompts) / leaving the layer holds prompt tokens.
     ``drop_after``: prompts are dropped after the layer
@@ -40,7 +43,8 @@ class LayerPlan(NamedTuple):
 
 
 @register_backbone
-class PromptedViT(FrozenPromptedMixin, VisionTransformer):
+class PromptedViT(FrozenPromptedMixin, PromptSequenceMixin,
+                  VisionTransformer):
     """Vision Transformer with visual prompts (VPT-shallow / VPT-deep).
 
     Behaves as the official VPT model: the sequence entering layer 0 is
@@ -77,7 +81,7 @@ class PromptedViT(FrozenPromptedMixin, VisionTransformer):
 
     Args:
         prompt_cfg (dict, optional): See
-            :func:`vpt_mm.models.utils.prompt.parse_prompt_cfg`.
+            :func:`vpt_mm.prompts.config.parse_prompt_cfg`.
         with_cp (bool): Activation checkpointing in training: each layer's
             activations are recomputed in the backward pass instead of
             stored (less memory, about one more forward of compute), for
@@ -124,7 +128,7 @@ class PromptedViT(FrozenPromptedMixin, VisionTransformer):
         if self.prompt_location == 'prepend-pixel':
             return PixelPrompts(num_tokens,
                                 self.patch_embed.projection.in_channels,
-                                patch_size, self.embed_dims)
+                                patch_size, self.embed_dims, self.patch_embed)
         if self.prompt_location == 'concat-channel':
             img_size = self.patch_embed.init_input_size
             if self.patch_embed.norm is not None or any(
@@ -174,7 +178,9 @@ class PromptedViT(FrozenPromptedMixin, VisionTransformer):
             holds_in, mode = holds, None
             if i in layers and self.prompt_location == 'add':
                 mode = 'add'
-            elif i in layers and self.prompt_location != 'concat-channel':
+            elif i in layers and self.prompt_location == 'concat-channel':
+                mode = 'embed'
+            elif i in layers:
                 outputs_unused = (
                     i == last or i + 1 in layers
                     or not cfg['carry_prompts']) and not (
@@ -215,21 +221,19 @@ class PromptedViT(FrozenPromptedMixin, VisionTransformer):
                     f' (no v_shortcut); layer {i} is {type(layer).__name__}'
                     "; use deep_mode='token'")
 
-    # -- freezing -----------------------------------------------------------
-    def freeze_backbone(self) -> None:
-        """``requires_grad=False`` for everything but the prompts (unless
-        ``prompt_cfg.trainable=False``) and, with
+    # -- what trains -------------------------------------------------------
+    def trained_parameters(self) -> Dict[str, torch.nn.Parameter]:
+        """The prompts (unless ``prompt_cfg.trainable=False``) and, with
         ``prompt_cfg.train_cls_token``, the CLS token."""
-        for param in self.parameters():
-            param.requires_grad = False
-        if self.prompt is not None:
-            for param in self.prompt.parameters():
-                param.requires_grad = self.prompt_cfg['trainable']
+        params = {}
+        if self.prompt is not None and self.prompt_cfg['trainable']:
+            params.update(super().trained_parameters())
         if self.prompt_cfg['train_cls_token']:
             if self.cls_token is None:
                 raise ValueError('prompt_cfg.train_cls_token=True needs a '
                                  'CLS token (with_cls_token=True)')
-            self.cls_token.requires_grad = True
+            params['cls_token'] = self.cls_token
+        return params
 
     # -- weights ------------------------------------------------------------
     def may_differ_in_shape(self, key: str) -> bool:
@@ -237,36 +241,24 @@ class PromptedViT(FrozenPromptedMixin, VisionTransformer):
         return key == 'pos_embed'
 
     # -- the prompt tokens' one entry and one exit ---------------------------
-    def prompt_tokens(self, layer_index: int,
-                      batch_size: int) -> torch.Tensor:
-        """The new prompts of layer ``layer_index``, ``(batch_size, p, D)``
-        (pixel prompts through the frozen patch embedding)."""
-        if self.prompt_location == 'prepend-pixel':
-            return self.prompt(
-                layer_index, batch_size=batch_size,
-                patch_embed=self.patch_embed)
-        return self.prompt(layer_index, batch_size=batch_size)
-
     def insert_prompts(self, x: torch.Tensor,
                        layer_index: int) -> torch.Tensor:
-        """Give layer ``layer_index`` its prompts as tokens: concatenated
-        after the extra (CLS) tokens, replacing the prompts the sequence
-        holds; or added element-wise (``location='add'``). Other layers'
-        inputs pass through unchanged."""
+        """Give layer ``layer_index`` its prompts as tokens: inserted after
+        the extra (CLS) tokens, replacing the prompts the sequence holds;
+        or added element-wise (``location='add'``). Other layers' inputs
+        pass through unchanged."""
         step = self.layer_plan[layer_index]
         if step.mode not in ('token', 'add'):
             return x
-        prompts = self.prompt_tokens(layer_index, x.shape[0])
-        if step.mode == 'add':
-            if prompts.shape[1] not in (1, x.shape[1]):
-                raise ValueError(
-                    f"prompt_cfg.num_tokens={prompts.shape[1]} with location"
-                    f"='add' does not fit the sequence of {x.shape[1]} "
-                    'tokens (another input size?)')
-            return x + prompts
-        start = self.num_extra_tokens
-        end = start + self.num_prompt_tokens if step.holds_in else start
-        return torch.cat((x[:, :start], prompts, x[:, end:]), dim=1)
+        prompts = self.prompt(layer_index, x.shape[0])
+        if step.mode == 'token':
+            return self.insert_prompt_tokens(x, prompts, step.holds_in)
+        if prompts.shape[1] not in (1, x.shape[1]):
+            raise ValueError(
+                f"prompt_cfg.num_tokens={prompts.shape[1]} with location"
+                f"='add' does not fit the sequence of {x.shape[1]} "
+                'tokens (another input size?)')
+        return x + prompts
 
     def drop_prompts(self, x: torch.Tensor,
                      layer_index: int = -1) -> torch.Tensor:
@@ -276,9 +268,7 @@ class PromptedViT(FrozenPromptedMixin, VisionTransformer):
         or channel prompts, dropped ones) pass unchanged."""
         if not self.layer_plan[layer_index].holds_out:
             return x
-        start = self.num_extra_tokens
-        return torch.cat(
-            (x[:, :start], x[:, start + self.num_prompt_tokens:]), dim=1)
+        return self.drop_prompt_tokens(x)
 
     def forward_layer(self, layer: torch.nn.Module, x: torch.Tensor,
                       layer_index: int) -> torch.Tensor:
@@ -289,7 +279,7 @@ class PromptedViT(FrozenPromptedMixin, VisionTransformer):
             if step.holds_in:  # carried prompts, replaced by these
                 x = self.drop_prompts(x, layer_index - 1)
             return self._forward_layer_with_prefix(
-                layer, x, self.prompt_tokens(layer_index, x.shape[0]))
+                layer, x, self.prompt(layer_index, x.shape[0]))
         return layer(self.insert_prompts(x, layer_index))
 
     def _forward_layer_with_prefix(self, layer: TransformerEncoderLayer,
@@ -336,9 +326,15 @@ class PromptedViT(FrozenPromptedMixin, VisionTransformer):
         as the host."""
         image_size = x.shape[-2:]
         x, patch_resolution = self.patch_embed(x)
-        if self.prompt is not None and \
-                self.prompt_location == 'concat-channel':
-            x = x + self.prompt(batch_size=x.shape[0], image_size=image_size)
+        if self.layer_plan and self.layer_plan[0].mode == 'embed':
+            prompts = self.prompt(0, x.shape[0])
+            if prompts.shape[1] != x.shape[1]:
+                raise ValueError(
+                    "prompt_cfg.location='concat-channel': the input is "
+                    f'{tuple(image_size)}, the prompt channels cover '
+                    f'{tuple(self.patch_embed.init_input_size)} (the '
+                    'backbone img_size)')
+            x = x + prompts
         if self.cls_token is not None:
             x = torch.cat((self.cls_token.expand(x.shape[0], -1, -1), x),
                           dim=1)
@@ -359,14 +355,14 @@ class PromptedViT(FrozenPromptedMixin, VisionTransformer):
         if self.out_type not in POOL_OUT_TYPES:
             return self._format_output(
                 self.drop_prompts(x, layer_index), patch_resolution)
-        start = self.num_extra_tokens
-        num_prompts = (self.num_prompt_tokens
-                       if self.layer_plan[layer_index].holds_out else 0)
+        _, prompts, patches = self.split_prompt_tokens(
+            x, self.layer_plan[layer_index].holds_out)
         if self.out_type == 'image_pool':
-            return x[:, start + num_prompts:].mean(dim=1)
+            return patches.mean(dim=1)
         if self.out_type == 'prompt_pool':
-            return x[:, start:start + num_prompts].mean(dim=1)
-        return x[:, start:].mean(dim=1)  # global: prompts and patches
+            return prompts.mean(dim=1)
+        # global: prompts and patches
+        return torch.cat((prompts, patches), dim=1).mean(dim=1)
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         x, patch_resolution = self.embed(x)

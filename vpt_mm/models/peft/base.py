@@ -7,12 +7,13 @@ keys (no ``module.`` prefix) plus those of the modules it added, so
 ``Pretrained`` ``init_cfg`` files, checkpoints and converters work
 unchanged.
 
-What trains is what has ``requires_grad=True`` (the optimizer constructor
-and :func:`~vpt_mm.engine.optimizers.trainable_report` read that); what a
-run saves as its delta is :func:`vpt_mm.models.peft.delta.delta_state_dict`.
-In training mode only the *trained modules* (:meth:`trained_modules`: the
-backbone's own prompts, the blocks Partial-k tunes, the inserted adapters,
-the side network) follow the mode; every other part of the backbone stays
+A wrapper answers the trained contract of :mod:`vpt_mm.models.trainable`
+(and asks it of the backbone it wraps): :meth:`trained_parameters` are the
+only parameters with ``requires_grad=True`` (the optimizer constructor and
+:func:`~vpt_mm.engine.optimizers.trainable_report` read that flag). In
+training mode only the *trained modules* (:meth:`trained_modules`: the
+backbone's own prompts, the blocks Partial-k tunes, the wrapper's adapters
+and side network) follow the mode; every other part of the backbone stays
 in eval mode, so frozen BatchNorm statistics never change and the frozen
 encoder's dropout is off, as in the official VPT code.
 """
@@ -23,6 +24,8 @@ from mmengine.registry import MODELS as ROOT_MODELS
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS as PRETRAIN_MODELS
 from torch import nn
+
+from ..trainable import answers_trained_contract, keep_frozen_in_eval
 
 
 def build_backbone(module: Union[dict, nn.Module]) -> nn.Module:
@@ -38,40 +41,17 @@ def build_backbone(module: Union[dict, nn.Module]) -> nn.Module:
     return ROOT_MODELS.build(module)
 
 
-def freezes_itself(module: nn.Module) -> bool:
-    """True for backbones that decide themselves what of them trains (the
-    vpt_mm prompted backbones, which have ``freeze_backbone()``, and other
-    PEFT wrappers); a host backbone does not."""
-    return callable(getattr(module, 'freeze_backbone', None)) or isinstance(
-        module, PEFTWrapper)
-
-
-def fully_trainable_roots(module: nn.Module) -> List[str]:
-    """Names (relative to ``module``) of the largest submodules whose
-    parameters all require grad: a prompted backbone's prompt modules."""
-    roots: List[str] = []
-
-    def visit(name: str, child: nn.Module) -> None:
-        params = list(child.parameters())
-        if params and all(param.requires_grad for param in params):
-            roots.append(name)
-            return
-        for child_name, grandchild in child.named_children():
-            visit(f'{name}.{child_name}' if name else child_name, grandchild)
-
-    for child_name, child in module.named_children():
-        visit(child_name, child)
-    return roots
-
-
 class PEFTWrapper(BaseModule):
     """Base class of the structural PEFT wrappers.
 
     Builds ``module``; a host backbone is frozen entirely, a backbone that
-    freezes itself (:func:`freezes_itself`: a prompted backbone, or another
-    wrapper) keeps what it trains (its prompts), so wrappers compose with
-    prompts (VPT+Bias). Subclasses then unfreeze or add modules and register
-    the modules that train as a whole with :meth:`add_trained_module`.
+    says what it trains (:func:`~vpt_mm.models.trainable.
+    answers_trained_contract`: a prompted backbone, or another wrapper)
+    keeps it (its prompts), so wrappers compose with prompts (VPT+Bias).
+    Subclasses then train parts of the backbone with
+    :meth:`add_trained_module` (as a whole) or
+    :meth:`add_trained_parameter`, or add modules of their own (which
+    train).
 
     Args:
         module (dict | nn.Module): The backbone config (any backbone of the
@@ -86,10 +66,14 @@ class PEFTWrapper(BaseModule):
                  init_cfg: Union[dict, None] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.module = build_backbone(module)
-        if freezes_itself(self.module):
-            self._trained_names = fully_trainable_roots(self.module)
+        # names relative to the backbone: its own trained modules, those
+        # added here, single trained parameters added here
+        self._inner_names: List[str] = []
+        self._added_names: List[str] = []
+        self._added_parameters: List[str] = []
+        if answers_trained_contract(self.module):
+            self._inner_names = list(self.module.trained_modules())
         else:
-            self._trained_names = []
             for param in self.module.parameters():
                 param.requires_grad = False
         self._register_key_hooks()
@@ -102,8 +86,22 @@ class PEFTWrapper(BaseModule):
         name = self._name_in_backbone(module)
         for param in module.parameters():
             param.requires_grad = True
-        if name not in self._trained_names:
-            self._trained_names.append(name)
+        if name not in self._added_names:
+            self._added_names.append(name)
+
+    def add_trained_parameter(self, param: nn.Parameter) -> None:
+        """Mark one parameter of the backbone as trained."""
+        keys = [
+            key
+            for key, value in self.module.state_dict(keep_vars=True).items()
+            if value is param
+        ]
+        if not keys:
+            raise ValueError('the parameter is not one of the wrapped '
+                             f'{type(self.module).__name__}')
+        param.requires_grad = True
+        if keys[0] not in self._added_parameters:
+            self._added_parameters.append(keys[0])
 
     def _name_in_backbone(self, module: nn.Module) -> str:
         for name, candidate in self.module.named_modules():
@@ -112,28 +110,51 @@ class PEFTWrapper(BaseModule):
         raise ValueError(f'{type(module).__name__} is not a submodule of the '
                          f'wrapped {type(self.module).__name__}')
 
-    def trained_modules(self) -> Dict[str, nn.Module]:
-        """The backbone's submodules that train as a whole (prompts, tuned
-        blocks), by name relative to the backbone. The wrapper's own added
-        modules train as well."""
+    def _own_children(self) -> Dict[str, nn.Module]:
         return {
-            name: self.module.get_submodule(name)
-            for name in self._trained_names
+            name: child
+            for name, child in self._modules.items() if name != 'module'
         }
+
+    def trained_modules(self) -> Dict[str, nn.Module]:
+        """The backbone's submodules that train as a whole (its own, such
+        as prompts, and those added, such as tuned blocks), by name relative
+        to the backbone, and the wrapper's own modules."""
+        modules = {
+            name: self.module.get_submodule(name)
+            for name in self._inner_names + self._added_names
+        }
+        modules.update(self._own_children())
+        return modules
+
+    def trained_parameters(self) -> Dict[str, nn.Parameter]:
+        """What the backbone trains, the parameters of the added trained
+        modules, the single added parameters and the wrapper's own."""
+        params = {}
+        if answers_trained_contract(self.module):
+            params.update(self.module.trained_parameters())
+        for name in self._added_names:
+            module = self.module.get_submodule(name)
+            params.update({
+                f'{name}.{key}': param
+                for key, param in module.named_parameters()
+            })
+        if self._added_parameters:
+            state = self.module.state_dict(keep_vars=True)
+            params.update({key: state[key] for key in self._added_parameters})
+        params.update({
+            name: param
+            for name, param in self.named_parameters()
+            if not name.startswith('module.')
+        })
+        return params
 
     def train(self, mode: bool = True) -> 'PEFTWrapper':
         """Added modules and :meth:`trained_modules` follow ``mode``; the
         rest of the backbone stays in eval mode."""
         super().train(mode)
         if mode:
-            trained = {
-                id(sub)
-                for root in self.trained_modules().values()
-                for sub in root.modules()
-            }
-            for sub in self.module.modules():
-                if sub is not self.module:
-                    sub.training = id(sub) in trained
+            keep_frozen_in_eval(self.module, self.trained_modules().values())
         return self
 
     # -- keys: the backbone's, unprefixed ------------------------------------

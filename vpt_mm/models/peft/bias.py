@@ -32,7 +32,7 @@ class BiasTuning(PEFTWrapper):
         for sub in self.module.modules():
             bias = getattr(sub, 'bias', None)
             if isinstance(bias, nn.Parameter):
-                bias.requires_grad = True
+                self.add_trained_parameter(bias)
                 self.num_biases += 1
         if self.num_biases == 0:
             raise ValueError(f'BiasTuning: {type(self.module).__name__} has '

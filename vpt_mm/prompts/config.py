@@ -1,18 +1,8 @@
-"""Learnable prompt tokens, the one part of a prompted backbone that trains.
-
-A prompt is a prefix token: the backbone keeps one counter of extra tokens
-(:attr:`PrefixPrompts.num_tokens`), inserts them in one place and drops them
-in one place. This module owns the parameters, their initialisation, the
-optional projection and the prompt dropout.
-"""
-import math
+"""A backbone's ``prompt_cfg``: validation, defaults and the prompted
+layers. Every prompted backbone reads its ``prompt_cfg`` here, naming the
+keys it acts on, so that no setting is silently ignored."""
 import re
 from typing import Optional, Sequence, Tuple
-
-import numpy as np
-import torch
-from mmengine.model import BaseModule
-from torch import nn
 
 PROMPT_CFG_KEYS = ('num_tokens', 'deep', 'dropout', 'project', 'deep_mode',
                    'location', 'layers', 'carry_prompts', 'sharing', 'init',
@@ -196,145 +186,49 @@ def resolve_prompt_layers(cfg: dict, num_layers: int) -> Tuple[int, ...]:
     return tuple(sorted(layers))
 
 
-def load_prototypes(filename: str, num_tokens: int,
-                    embed_dims: int) -> torch.Tensor:
-    """Read CLS prototypes ``(p, d)`` for ``init='cls-prototype'``.
-
-    Raises:
-        ValueError: Naming the file and ``prompt_cfg.num_tokens`` when the
-            shapes do not fit.
-    """
-    try:
-        array = np.load(filename, allow_pickle=False)
-    except (OSError, ValueError) as error:
-        raise ValueError(f'prompt_cfg.init_file={filename!r}: cannot read '
-                         f'the prototypes ({error})') from error
-    if array.ndim != 2 or array.shape[1] != embed_dims:
-        raise ValueError(
-            f'prompt_cfg.init_file={filename!r}: prototypes must have shape'
-            f' (p, {embed_dims}), found {tuple(array.shape)}')
-    if array.shape[0] != num_tokens:
-        raise ValueError(
-            f'prompt_cfg.num_tokens={num_tokens} must equal the '
-            f'{array.shape[0]} prototypes in {filename}')
-    return torch.from_numpy(array).float()
+# the ConvNet border's initialisations (Uniform(0, 1) pixels or N(0, 1))
+PIXEL_PROMPT_INITS = ('uniform', 'gaussian')
 
 
-class PrefixPrompts(BaseModule):
-    """Prompt tokens of a ViT-style encoder, one set per prompted layer.
+def parse_pixel_prompt_cfg(prompt_cfg: Optional[dict]) -> dict:
+    """Validate the ``prompt_cfg`` of a pixel-prompted backbone.
 
-    Parameters are stored as in the official VPT prompt files:
-    ``shallow_prompt`` of shape ``(1, p, prompt_dim)`` and, for deep prompts,
-    ``deep_prompt`` of shape ``(num_layers - 1, p, prompt_dim)``. Layer 0
-    receives the shallow prompts, layer ``i >= 1`` the deep set ``i - 1``.
-    With ``layers`` (a subset of the encoder's layers) the first prompted
-    layer holds ``shallow_prompt`` and the others the rows of
-    ``deep_prompt``, in order. Sharing (Fig. 12) shrinks the parameters:
-    ``'intra'`` keeps one vector per layer (``(., 1, prompt_dim)``)
-    repeated ``p`` times, ``'inter'`` keeps the one set ``shallow_prompt``
-    for every layer, ``'all'`` one vector ``(1, 1, prompt_dim)`` for every
-    prompt of every layer. Each insertion applies ``dropout(proj(prompt))``
-    with an independent dropout mask per sample.
+    The keys are ``num_tokens``, ``deep``, ``dropout`` and ``project`` of
+    :func:`parse_prompt_cfg` (the ViT's ablation
+    keys are errors) plus ``init`` (``'uniform'``, the default: Uniform(0,
+    1) in pixel space, normalised with the ImageNet statistics at every
+    forward; or
+    ``'gaussian'``: N(0, 1), used as is). Pixel prompts exist at the input
+    only: ``deep=True``, a projection (``project``) and prompt ``dropout``
+    are errors.
 
     Args:
-        num_tokens (int): Prompt length p (> 0).
-        embed_dims (int): Width of the encoder tokens.
-        num_layers (int): Number of encoder layers.
-        patch_size (tuple[int, int]): Patch size; sets the init bound
-            ``sqrt(6 / (3 * ph * pw + prompt_dim))`` (Xavier uniform over the
-            patch-embedding fan-in and the prompt width).
-        deep (bool): Whether every layer gets its own prompts.
-        dropout (float): Prompt dropout at every insertion.
-        project (int): -1 for none; otherwise the prompts' own width and a
-            ``Linear(project, embed_dims)`` applied before insertion.
-        layers (Sequence[int], optional): The prompted layers (0-based);
-            default ``(0, )``, or all layers with ``deep=True``.
-        sharing (str): ``'none'``, ``'intra'``, ``'inter'`` or ``'all'``.
-        init_tokens (torch.Tensor, optional): ``(p, embed_dims)`` values
-            for every prompted layer's prompts (CLS prototypes) instead of
-            the random initialisation.
+        prompt_cfg (dict, optional): The backbone's ``prompt_cfg``.
+
+    Returns:
+        dict: ``num_tokens`` (the border width p) and ``init``.
+
+    Raises:
+        ValueError: Naming the offending key and value.
     """
+    prompt_cfg = dict(prompt_cfg or {})
+    init = prompt_cfg.pop('init', 'uniform')
+    if not isinstance(init, str) or init not in PIXEL_PROMPT_INITS:
+        raise ValueError(f'prompt_cfg.init must be one of '
+                         f'{list(PIXEL_PROMPT_INITS)}, got {init!r}')
+    cfg = parse_prompt_cfg(
+        prompt_cfg, ('num_tokens', 'deep', 'dropout', 'project'),
+        owner='a pixel-prompted backbone')
+    if cfg['deep']:
+        raise ValueError('prompt_cfg.deep must be False for pixel prompts '
+                         '(a ConvNet has no tokens to prompt in later '
+                         'layers), got True')
+    if cfg['project'] != -1:
+        raise ValueError('prompt_cfg.project must be -1 for pixel prompts '
+                         f'(no projection), got {cfg["project"]!r}')
+    if cfg['dropout'] != 0:
+        raise ValueError('prompt_cfg.dropout must be 0 for pixel prompts, '
+                         f'got {cfg["dropout"]!r}')
+    return dict(num_tokens=cfg['num_tokens'], init=init)
 
-    def __init__(self,
-                 num_tokens: int,
-                 embed_dims: int,
-                 num_layers: int,
-                 patch_size: Tuple[int, int],
-                 deep: bool = False,
-                 dropout: float = 0.,
-                 project: int = -1,
-                 layers: Optional[Sequence[int]] = None,
-                 sharing: str = 'none',
-                 init_tokens: Optional[torch.Tensor] = None) -> None:
-        super().__init__()
-        if num_tokens <= 0:
-            raise ValueError(f'num_tokens must be > 0, got {num_tokens}')
-        if layers is None:
-            layers = range(num_layers) if deep else (0, )
-        self.layers = tuple(layers)
-        if not self.layers:
-            raise ValueError('layers must not be empty')
-        self.num_tokens = num_tokens
-        self.num_layers = num_layers
-        self.deep = deep
-        self.sharing = sharing
-        prompt_dim = project if project > 0 else embed_dims
-        self.init_bound = math.sqrt(
-            6. / (3 * patch_size[0] * patch_size[1] + prompt_dim))
-        self.proj = (
-            nn.Linear(prompt_dim, embed_dims)
-            if project > 0 else nn.Identity())
-        self.dropout = nn.Dropout(dropout)
-        vectors = 1 if sharing in ('intra', 'all') else num_tokens
-        self.shallow_prompt = nn.Parameter(
-            torch.zeros(1, vectors, prompt_dim))
-        if len(self.layers) > 1 and sharing not in ('inter', 'all'):
-            self.deep_prompt = nn.Parameter(
-                torch.zeros(len(self.layers) - 1, vectors, prompt_dim))
-        else:
-            self.register_parameter('deep_prompt', None)
-        if init_tokens is not None:
-            init_tokens = init_tokens.reshape(1, num_tokens, prompt_dim)
-            self.register_buffer('init_tokens', init_tokens, persistent=False)
-        else:
-            self.init_tokens = None
-        self.reset_parameters()
 
-    def reset_parameters(self) -> None:
-        """The official initialisation: uniform prompts within the Xavier
-        bound (or the given ``init_tokens``), Kaiming-normal (fan-out)
-        projection weights."""
-        for prompt in (self.shallow_prompt, self.deep_prompt):
-            if prompt is None:
-                continue
-            if self.init_tokens is not None:
-                with torch.no_grad():
-                    prompt.copy_(self.init_tokens.expand_as(prompt))
-            else:
-                nn.init.uniform_(prompt, -self.init_bound, self.init_bound)
-        if isinstance(self.proj, nn.Linear):
-            nn.init.kaiming_normal_(self.proj.weight, a=0, mode='fan_out')
-            nn.init.zeros_(self.proj.bias)
-
-    def init_weights(self) -> None:
-        self.reset_parameters()
-
-    def has_prompts_for(self, layer_index: int) -> bool:
-        """Whether encoder layer ``layer_index`` receives new prompts."""
-        return layer_index in self.layers
-
-    def forward(self, layer_index: int, batch_size: int) -> torch.Tensor:
-        """Prompt tokens for encoder layer ``layer_index``.
-
-        Returns:
-            torch.Tensor: Shape ``(batch_size, p, embed_dims)``.
-        """
-        if not self.has_prompts_for(layer_index):
-            raise IndexError(f'no prompts for layer {layer_index}')
-        slot = self.layers.index(layer_index)
-        if slot == 0 or self.deep_prompt is None:
-            prompt = self.shallow_prompt
-        else:
-            prompt = self.deep_prompt[slot - 1:slot]
-        prompt = self.proj(prompt).expand(batch_size, self.num_tokens, -1)
-        return self.dropout(prompt)

@@ -1,65 +1,23 @@
-"""Pixel prompts: a learnable border around the input image (VPT on
-ConvNets, the official "pad" prompter).
+"""Pixel prompts of a ConvNet: a learnable border around the input image
+(VPT on ConvNets, the official "pad" prompter).
 
-The prompter is independent of the backbone that follows it: it maps a
-normalised ``(B, C, S, S)`` batch to ``(B, C, S + 2p, S + 2p)``, so any
-mmpretrain backbone can run on its output.
+A ConvNet has no tokens, so its prompt is no token either: the prompter is
+independent of the backbone that follows it. It maps a normalised ``(B, C,
+S, S)`` batch to ``(B, C, S + 2p, S + 2p)``, so any mmpretrain backbone can
+run on its output.
 """
-from typing import Optional, Sequence
+from typing import Sequence
 
 import torch
 from mmengine.model import BaseModule
 from torch import nn
 
-from .prompt import parse_prompt_cfg
+from .config import PIXEL_PROMPT_INITS
 
 # ImageNet statistics of images in [0, 1] (those of the data preprocessor,
 # divided by 255).
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-PIXEL_PROMPT_INITS = ('uniform', 'gaussian')
-
-
-def parse_pixel_prompt_cfg(prompt_cfg: Optional[dict]) -> dict:
-    """Validate the ``prompt_cfg`` of a pixel-prompted backbone.
-
-    The keys are ``num_tokens``, ``deep``, ``dropout`` and ``project`` of
-    :func:`vpt_mm.models.utils.prompt.parse_prompt_cfg` (the ViT's ablation
-    keys are errors) plus ``init`` (``'uniform'``, the default: Uniform(0,
-    1) in pixel space, normalised with the ImageNet statistics at every
-    forward; or
-    ``'gaussian'``: N(0, 1), used as is). Pixel prompts exist at the input
-    only: ``deep=True``, a projection (``project``) and prompt ``dropout``
-    are errors.
-
-    Args:
-        prompt_cfg (dict, optional): The backbone's ``prompt_cfg``.
-
-    Returns:
-        dict: ``num_tokens`` (the border width p) and ``init``.
-
-    Raises:
-        ValueError: Naming the offending key and value.
-    """
-    prompt_cfg = dict(prompt_cfg or {})
-    init = prompt_cfg.pop('init', 'uniform')
-    if not isinstance(init, str) or init not in PIXEL_PROMPT_INITS:
-        raise ValueError(f'prompt_cfg.init must be one of '
-                         f'{list(PIXEL_PROMPT_INITS)}, got {init!r}')
-    cfg = parse_prompt_cfg(
-        prompt_cfg, ('num_tokens', 'deep', 'dropout', 'project'),
-        owner='a pixel-prompted backbone')
-    if cfg['deep']:
-        raise ValueError('prompt_cfg.deep must be False for pixel prompts '
-                         '(a ConvNet has no tokens to prompt in later '
-                         'layers), got True')
-    if cfg['project'] != -1:
-        raise ValueError('prompt_cfg.project must be -1 for pixel prompts '
-                         f'(no projection), got {cfg["project"]!r}')
-    if cfg['dropout'] != 0:
-        raise ValueError('prompt_cfg.dropout must be 0 for pixel prompts, '
-                         f'got {cfg["dropout"]!r}')
-    return dict(num_tokens=cfg['num_tokens'], init=init)
 
 
 class PadPrompter(BaseModule):
