@@ -24,8 +24,8 @@ import os.path as osp
 import sys
 from typing import List, Optional
 
-from vpt_mm.utils.sweep import (METRIC, Launcher, SweepError, cuda_devices,
-                                load_task, run_sweep, write_summary)
+from vpt_mm.sweep import (METRIC, Launcher, SweepError, cuda_devices,
+                          load_task, run_sweep, write_summary)
 
 TOOLS_DIR = osp.dirname(osp.abspath(__file__))
 

@@ -17,7 +17,7 @@ from mmengine.registry import DefaultScope
 # loads every config under configs/ too; one cache loads each once a session
 from test_config_zoo import load
 
-from vpt_mm.datasets.vtab import VTAB_TASKS
+from vpt_mm.tasks import VTAB_TASKS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = osp.join(ROOT, 'configs')

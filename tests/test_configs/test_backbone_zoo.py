@@ -14,8 +14,8 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
 
-from vpt_mm.datasets.vtab import VTAB_TASKS
-from vpt_mm.utils.sweep import PROMPT_KEY, task_from_config, tune_runs
+from vpt_mm.tasks import VTAB_TASKS
+from vpt_mm.sweep.plan import PROMPT_KEY, task_from_config, tune_runs
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG_ROOT = osp.join(ROOT, 'configs')

@@ -19,8 +19,7 @@ from mmengine.dataset import pseudo_collate
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
 
-from vpt_mm.datasets.fgvc import FGVC_SETS
-from vpt_mm.datasets.vtab import VTAB_TASKS
+from vpt_mm.tasks import FGVC_SETS, VTAB_TASKS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG_ROOT = osp.join(ROOT, 'configs')

@@ -20,8 +20,7 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
 from mmpretrain.structures import DataSample
 
-from vpt_mm.datasets.fgvc import FGVC_SETS
-from vpt_mm.datasets.vtab import VTAB_TASKS
+from vpt_mm.tasks import FGVC_SETS, VTAB_TASKS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = osp.join(ROOT, 'configs')

@@ -11,8 +11,10 @@ from mmengine.registry import DefaultScope
 from mmpretrain.registry import DATASETS
 from mmpretrain.structures import DataSample
 
-from vpt_mm.datasets import FGVC_SETS, FGVCDataset
+import vpt_mm.datasets
+from vpt_mm.datasets import FGVCDataset
 from vpt_mm.datasets.toy_fgvc import write_toy_fgvc
+from vpt_mm.tasks import FGVC_SETS
 
 SPLIT_SIZES = dict(train=3, val=2, test=1)  # images per class
 NUM_CLASSES = 4
@@ -66,6 +68,8 @@ def test_set_table():
             for name, (_, count) in FGVC_SETS.items()} == DEFAULT_CLASSES
     assert {name: folder
             for name, (folder, _) in FGVC_SETS.items()} == IMAGE_FOLDERS
+    # vpt_mm.datasets re-exports the table of vpt_mm.tasks
+    assert vpt_mm.datasets.FGVC_SETS is FGVC_SETS
 
 
 @pytest.mark.parametrize('split', ['train', 'val', 'test'])

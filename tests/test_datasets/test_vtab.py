@@ -10,7 +10,9 @@ from mmengine.registry import DefaultScope
 from mmpretrain.registry import DATASETS
 from mmpretrain.structures import DataSample
 
-from vpt_mm.datasets import VTAB_TASKS, VTAB1kDataset
+import vpt_mm.datasets
+from vpt_mm.datasets import VTAB1kDataset
+from vpt_mm.tasks import VTAB_TASKS
 
 # the paper's Tab. 7, in its order
 PAPER_TASKS = dict(
@@ -111,6 +113,8 @@ def test_task_table():
         group for group, count in GROUPS.items() for _ in range(count)
     ]
     assert len(VTAB_TASKS) == 19
+    # vpt_mm.datasets re-exports the table of vpt_mm.tasks
+    assert vpt_mm.datasets.VTAB_TASKS is VTAB_TASKS
 
 
 @pytest.mark.parametrize('split', SPLITS)

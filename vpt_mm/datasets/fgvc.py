@@ -7,15 +7,8 @@ from mmengine.fileio import exists
 from mmpretrain.datasets import BaseDataset
 
 from vpt_mm.registry import register_dataset
+from ..tasks import FGVC_SETS
 
-# name: (image folder relative to the data root, number of classes)
-FGVC_SETS = {
-    'cub': ('images', 200),
-    'nabirds': ('images', 555),
-    'flowers': ('', 102),
-    'dogs': ('Images', 120),
-    'cars': ('', 196),
-}
 SPLITS = ('train', 'val', 'test')
 
 

@@ -6,29 +6,8 @@ from mmengine.fileio import exists
 from mmpretrain.datasets import BaseDataset
 
 from vpt_mm.registry import register_dataset
+from ..tasks import VTAB_TASKS
 
-# task: (number of classes, group); order and counts as in the paper's Tab. 7
-VTAB_TASKS: Dict[str, Tuple[int, str]] = {
-    'cifar100': (100, 'natural'),
-    'caltech101': (102, 'natural'),
-    'dtd': (47, 'natural'),
-    'oxford_flowers102': (102, 'natural'),
-    'oxford_pet': (37, 'natural'),
-    'svhn': (10, 'natural'),
-    'sun397': (397, 'natural'),
-    'patch_camelyon': (2, 'specialized'),
-    'eurosat': (10, 'specialized'),
-    'resisc45': (45, 'specialized'),
-    'diabetic_retinopathy': (5, 'specialized'),
-    'clevr_count': (8, 'structured'),
-    'clevr_dist': (6, 'structured'),
-    'dmlab': (6, 'structured'),
-    'kitti': (4, 'structured'),
-    'dsprites_loc': (16, 'structured'),
-    'dsprites_ori': (16, 'structured'),
-    'smallnorb_azi': (18, 'structured'),
-    'smallnorb_ele': (9, 'structured'),
-}
 # other folder names users have for the same task
 VTAB_FOLDER_ALIASES: Dict[str, Tuple[str, ...]] = {
     'cifar100': ('cifar', ),
@@ -67,9 +46,9 @@ class VTAB1kDataset(BaseDataset):
 
     Args:
         data_root (str): Folder holding the task folders.
-        task (str): Canonical task name, a key of :data:`VTAB_TASKS`, or
-            the folder name of a new task in the same layout (then
-            ``num_classes`` is required).
+        task (str): Canonical task name, a key of
+            :data:`vpt_mm.tasks.VTAB_TASKS`, or the folder name of a new
+            task in the same layout (then ``num_classes`` is required).
         split (str): ``train800``, ``val200``, ``train800val200`` or
             ``test``.
         num_classes (int, optional): Override the task's class count.
