@@ -12,7 +12,7 @@ from mmpretrain.registry import DATASETS
 from mmpretrain.structures import DataSample
 
 from vpt_mm.datasets import FGVC_SETS, FGVCDataset
-from vpt_mm.datasets.toy_fgvc import write_toy_fgvc
+from vpt_mm.testing import write_toy_fgvc
 
 SPLIT_SIZES = dict(train=3, val=2, test=1)  # images per class
 NUM_CLASSES = 4

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from vpt_mm.datasets.toy_fgvc import write_toy_fgvc
+from vpt_mm.testing import write_toy_fgvc
 from vpt_mm.utils.sweep import png_size
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
