@@ -20,6 +20,8 @@ from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.registry import MODELS
 from torch import nn
 
+from vpt_mm.registry import register_classifier
+
 from .backbones.prompted_vit import PromptedViT
 from .utils.checkpoint import CheckpointMismatchError, load_state_dict_strictly
 
@@ -52,7 +54,7 @@ class StackedPrompts(nn.Module):
         ])
 
 
-@MODELS.register_module()
+@register_classifier
 class PromptEnsemble(ImageClassifier):
     """An :class:`ImageClassifier` on a prompted backbone with ``num_sets``
     prompt sets and heads, for evaluation (``predict`` / ``tensor``).
