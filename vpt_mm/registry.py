@@ -2,7 +2,8 @@
 
 vpt_mm has no registries of its own: backbones go into both mmpretrain's and
 mmsegmentation's ``MODELS`` so that configs of either host (with their own
-``default_scope``) can use them; everything else goes where its host looks.
+``default_scope``) can use them; everything else goes where its host looks
+(classification heads and classifiers into mmpretrain's ``MODELS`` only).
 """
 from typing import Type
 
@@ -18,8 +19,9 @@ from mmseg.registry import \
     OPTIM_WRAPPER_CONSTRUCTORS as SEG_OPTIM_WRAPPER_CONSTRUCTORS
 
 __all__ = [
-    'register_backbone', 'register_model', 'register_dataset',
-    'register_optim_wrapper_constructor', 'register_hook', 'register_metric'
+    'register_backbone', 'register_head', 'register_classifier',
+    'register_dataset', 'register_optim_wrapper_constructor',
+    'register_hook', 'register_metric'
 ]
 
 
@@ -30,7 +32,16 @@ def register_backbone(cls: Type) -> Type:
     return cls
 
 
-register_model = register_backbone
+def register_head(cls: Type) -> Type:
+    """Register a classification head in mmpretrain's ``MODELS``."""
+    PRETRAIN_MODELS.register_module(module=cls)
+    return cls
+
+
+def register_classifier(cls: Type) -> Type:
+    """Register a classifier (a whole model) in mmpretrain's ``MODELS``."""
+    PRETRAIN_MODELS.register_module(module=cls)
+    return cls
 
 
 def register_dataset(cls: Type) -> Type:

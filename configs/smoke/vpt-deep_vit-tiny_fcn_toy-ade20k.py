@@ -1,6 +1,6 @@
 # A tiny segmentation run through tools/train.py: PromptedViT (featmap of
 # image tokens only) + mmseg's FCN head on a generated set in the ADE20K
-# layout (vpt_mm.datasets.toy_ade20k). The SETR-PUP configs build on the
+# layout (vpt_mm.testing.toy_ade20k). The SETR-PUP configs build on the
 # same path.
 default_scope = 'mmseg'
 custom_imports = dict(imports=['vpt_mm.modules'], allow_failed_imports=False)

@@ -13,8 +13,8 @@ from mmpretrain.structures import DataSample
 
 import vpt_mm.datasets
 from vpt_mm.datasets import FGVCDataset
-from vpt_mm.datasets.toy_fgvc import write_toy_fgvc
 from vpt_mm.tasks import FGVC_SETS
+from vpt_mm.testing import write_toy_fgvc
 
 SPLIT_SIZES = dict(train=3, val=2, test=1)  # images per class
 NUM_CLASSES = 4

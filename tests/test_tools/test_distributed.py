@@ -43,9 +43,9 @@ import time
 import pytest
 import torch
 
-from vpt_mm.datasets.toy_fgvc import write_toy_fgvc
 from vpt_mm.compat import cpu_ddp
 from vpt_mm.compat.checkpoint_globals import mmengine_checkpoint_globals
+from vpt_mm.testing import write_toy_fgvc
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOLS = osp.join(ROOT, 'tools')

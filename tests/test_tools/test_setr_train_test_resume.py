@@ -11,7 +11,7 @@ import pytest
 import torch
 from mmengine.registry import DefaultScope
 
-from vpt_mm.datasets.toy_ade20k import write_toy_ade20k
+from vpt_mm.testing import write_toy_ade20k
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SETR = osp.join(ROOT, 'configs', 'setr')
@@ -274,20 +274,3 @@ def test_head_only_trains_the_heads_only(setup):
             assert torch.equal(first[key], last[key]), key
         if key == 'decode_head.conv_seg.weight':
             assert not torch.equal(first[key], last[key])
-
-
-def test_toy_set_has_the_ade20k_layout(setup):
-    import cv2
-    import numpy as np
-    root = setup[0] / 'data'
-    for split, count in (('training', 4), ('validation', 2)):
-        images = sorted(glob.glob(str(root / 'images' / split / '*.jpg')))
-        labels = sorted(glob.glob(str(root / 'annotations' / split /
-                                      '*.png')))
-        assert len(images) == len(labels) == count
-        for image, label in zip(images, labels):
-            assert osp.basename(image)[:-4] == osp.basename(label)[:-4]
-            label = cv2.imread(label, cv2.IMREAD_UNCHANGED)
-            assert label.dtype == np.uint8 and label.shape == (48, 48)
-            # 0 ("other", ignored by reduce_zero_label) and classes 1-150
-            assert label.min() == 0 and label.max() <= 150

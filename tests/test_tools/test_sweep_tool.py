@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from vpt_mm.datasets.toy_fgvc import write_toy_fgvc
 from vpt_mm.sweep.plot import png_size
+from vpt_mm.testing import write_toy_fgvc
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(ROOT, 'tools', 'sweep.py')

@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from vpt_mm.datasets.toy_fgvc import write_toy_fgvc
+from vpt_mm.testing import write_toy_fgvc
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs/smoke/vpt-deep_vit-tiny_toy-fgvc.py')
@@ -109,7 +109,7 @@ def test_resume_with_missing_checkpoint_is_one_clear_error(tmp_path):
 
 
 def test_segmentation_config_trains_and_tests(tmp_path):
-    from vpt_mm.datasets.toy_ade20k import write_toy_ade20k
+    from vpt_mm.testing import write_toy_ade20k
     write_toy_ade20k(str(tmp_path / 'data'))
     config = osp.join(ROOT, 'configs', 'smoke',
                       'vpt-deep_vit-tiny_fcn_toy-ade20k.py')

@@ -21,7 +21,7 @@ import sys
 from typing import List, Optional, Tuple
 
 # vpt_mm first: it applies its compatibility shims before the hosts load
-from vpt_mm.datasets.check import check_images  # isort: skip
+from vpt_mm.apis.check_dataset import check_images  # isort: skip
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.registry import DATASETS, init_default_scope
 

@@ -1,7 +1,7 @@
 """Write the generated toy set used by the smoke config and the tests."""
 import argparse
 
-from vpt_mm.datasets.toy_fgvc import write_toy_fgvc
+from vpt_mm.testing import write_toy_fgvc
 
 
 def parse_args() -> argparse.Namespace:

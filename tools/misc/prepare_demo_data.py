@@ -10,8 +10,8 @@ import argparse
 import os.path as osp
 import sys
 
-from vpt_mm.datasets.demo_data import (DIGITS_PATHS, DemoDataMissing,
-                                       unpack_fashion_mnist, write_digits_1k)
+from vpt_mm.apis.demo_data import (DIGITS_PATHS, DemoDataMissing,
+                                   unpack_fashion_mnist, write_digits_1k)
 
 BUNDLED_DIGITS = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),

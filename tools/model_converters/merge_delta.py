@@ -15,7 +15,7 @@ import json
 import torch
 from mmengine.config import Config
 
-from vpt_mm.models.peft.build import build_model_from_config
+from vpt_mm.apis.model import build_model_from_config
 from vpt_mm.models.peft.delta import load_delta
 
 

@@ -21,6 +21,7 @@ from mmpretrain.registry import MODELS
 from torch import nn
 
 from vpt_mm.prompts.stacked import StackedPrompts
+from vpt_mm.registry import register_classifier
 from .backbones.prompted_vit import PromptedViT
 from .utils.checkpoint import CheckpointMismatchError, load_state_dict_strictly
 
@@ -28,7 +29,7 @@ PROMPT_PREFIX = 'backbone.prompt.'
 HEAD_PREFIX = 'head.'
 
 
-@MODELS.register_module()
+@register_classifier
 class PromptEnsemble(ImageClassifier):
     """An :class:`ImageClassifier` on a prompted backbone with ``num_sets``
     prompt sets and heads, for evaluation (``predict`` / ``tensor``).

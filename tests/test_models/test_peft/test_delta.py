@@ -160,8 +160,8 @@ def run_tool(tool, *args, cwd, monkeypatch, capsys):
 
 def test_train_saves_deltas_that_test_and_merge_use(tmp_path, monkeypatch,
                                                     capsys):
-    from vpt_mm.datasets.toy_fgvc import write_toy_fgvc
     from vpt_mm.compat.checkpoint_globals import mmengine_checkpoint_globals
+    from vpt_mm.testing import write_toy_fgvc
     sys.path.insert(0, osp.join(ROOT, 'tools', 'model_converters'))
     try:
         from merge_delta import merge

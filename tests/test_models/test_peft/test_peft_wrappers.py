@@ -121,6 +121,15 @@ def test_adapter_is_for_transformers():
         build('AdapterTuning', 'vit', reduction=0)
 
 
+def test_adapter_activation_defaults_to_relu():
+    model = build('AdapterTuning', 'vit')
+    assert all(isinstance(adapter.act, nn.ReLU) for adapter in model.adapters)
+    gelu = dict(type='GELU')
+    model = build('AdapterTuning', 'vit', act_cfg=gelu)
+    assert all(isinstance(adapter.act, nn.GELU) for adapter in model.adapters)
+    assert gelu == dict(type='GELU')
+
+
 @pytest.mark.parametrize('family', ['prompted_vit', 'resnet'])
 def test_side_tuning_blends_with_a_half_at_start(family):
     model = build('SideTuning', family)

@@ -5,10 +5,10 @@ import torch
 from mmpretrain.models.heads import ClsHead
 from torch import nn
 
-from vpt_mm.registry import register_model
+from vpt_mm.registry import register_head
 
 
-@register_model
+@register_head
 class MlpClsHead(ClsHead):
     """Mlp-k classification head of the VPT paper's baselines.
 

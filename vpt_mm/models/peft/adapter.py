@@ -1,5 +1,5 @@
 """Adapters (Pfeiffer placement) after every transformer FFN."""
-from typing import Union
+from typing import Optional, Union
 
 import torch
 from mmcv.cnn import build_activation_layer
@@ -63,7 +63,8 @@ class AdapterTuning(PEFTWrapper):
         module (dict | nn.Module): The backbone (ViT or Swin).
         reduction (int): r in the paper's {8, 64, 256}: hidden channels
             are ``dims // r``. Defaults to 8.
-        act_cfg (dict): The nonlinearity. Defaults to ReLU.
+        act_cfg (dict, optional): The nonlinearity. Defaults to
+            ``dict(type='ReLU')``.
         init_cfg (dict, optional): Initialisation of the adapters; by
             default ``down`` keeps torch's default init and ``up`` is zero.
     """
@@ -71,9 +72,11 @@ class AdapterTuning(PEFTWrapper):
     def __init__(self,
                  module: Union[dict, nn.Module],
                  reduction: int = 8,
-                 act_cfg: dict = dict(type='ReLU'),
-                 init_cfg: Union[dict, None] = None) -> None:
+                 act_cfg: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
         super().__init__(module, init_cfg=init_cfg)
+        if act_cfg is None:
+            act_cfg = dict(type='ReLU')
         if (not isinstance(reduction, int) or isinstance(reduction, bool)
                 or reduction < 1):
             raise ValueError(

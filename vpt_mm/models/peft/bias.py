@@ -1,5 +1,5 @@
 """Bias tuning (BitFit): every bias term of the backbone trains."""
-from typing import Union
+from typing import Optional, Union
 
 from torch import nn
 
@@ -26,7 +26,7 @@ class BiasTuning(PEFTWrapper):
 
     def __init__(self,
                  module: Union[dict, nn.Module],
-                 init_cfg: Union[dict, None] = None) -> None:
+                 init_cfg: Optional[dict] = None) -> None:
         super().__init__(module, init_cfg=init_cfg)
         self.num_biases = 0
         for sub in self.module.modules():

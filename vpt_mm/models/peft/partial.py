@@ -1,5 +1,5 @@
 """Partial-k: the last k blocks and the final norm train."""
-from typing import Union
+from typing import Optional, Union
 
 from torch import nn
 
@@ -28,7 +28,7 @@ class PartialTuning(PEFTWrapper):
     def __init__(self,
                  module: Union[dict, nn.Module],
                  num_blocks: int = 1,
-                 init_cfg: Union[dict, None] = None) -> None:
+                 init_cfg: Optional[dict] = None) -> None:
         super().__init__(module, init_cfg=init_cfg)
         blocks = blocks_of(self.module)
         if (not isinstance(num_blocks, int) or isinstance(num_blocks, bool)

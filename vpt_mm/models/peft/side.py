@@ -83,7 +83,7 @@ class SideTuning(PEFTWrapper):
     def __init__(self,
                  module: Union[dict, nn.Module],
                  side_cfg: Optional[dict] = None,
-                 init_cfg: Union[dict, None] = None) -> None:
+                 init_cfg: Optional[dict] = None) -> None:
         super().__init__(module, init_cfg=init_cfg)
         side_cfg = dict(side_cfg or {})
         side_cfg.setdefault('out_channels', feature_dims_of(self.module))

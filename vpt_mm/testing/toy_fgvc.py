@@ -7,7 +7,7 @@ whether training moves at all.
 import json
 import os
 import os.path as osp
-from typing import Dict
+from typing import Dict, Optional
 
 import cv2
 import numpy as np
@@ -32,7 +32,8 @@ def write_toy_fgvc(root: str,
                    num_classes: int = 4,
                    image_size: int = 40,
                    seed: int = 0,
-                   split_sizes: Dict[str, int] = None) -> Dict[str, int]:
+                   split_sizes: Optional[Dict[str, int]] = None
+                   ) -> Dict[str, int]:
     """Write ``<root>/{train,val,test}.json`` and ``<root>/images/*.png``
     in the layout of :class:`vpt_mm.datasets.FGVCDataset` (``name='cub'``).
 

@@ -7,10 +7,10 @@ import cv2
 import numpy as np
 import pytest
 
+from vpt_mm.apis.demo_data import (FASHION_MNIST_FILES, DemoDataMissing,
+                                   load_opencv_digits, unpack_fashion_mnist,
+                                   write_digits_1k)
 from vpt_mm.datasets import VTAB1kDataset
-from vpt_mm.datasets.demo_data import (FASHION_MNIST_FILES, DemoDataMissing,
-                                       load_opencv_digits,
-                                       unpack_fashion_mnist, write_digits_1k)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DIGITS = osp.join(ROOT, 'resources', 'opencv_digits', 'digits.png')
@@ -81,7 +81,7 @@ def test_unpack_fashion_mnist(tmp_path):
 
 
 def test_missing_data_says_what_to_install(tmp_path, monkeypatch):
-    from vpt_mm.datasets import demo_data
+    from vpt_mm.apis import demo_data
     monkeypatch.setattr(demo_data, 'FASHION_MNIST_DIRS',
                         (str(tmp_path / 'none'), ))
     with pytest.raises(DemoDataMissing,

@@ -75,7 +75,8 @@ def load_opencv_digits(path: Optional[str] = None) -> tuple:
 def write_digits_1k(task_dir: str,
                     digits_path: Optional[str] = None,
                     seed: int = 0,
-                    per_class: Dict[str, int] = None) -> Dict[str, int]:
+                    per_class: Optional[Dict[str, int]] = None
+                    ) -> Dict[str, int]:
     """Write digits-1k in the VTAB-1k layout under ``task_dir``.
 
     Returns:

@@ -11,10 +11,11 @@ import pytest
 from mmengine.dataset import ConcatDataset, RepeatDataset
 from mmengine.registry import DefaultScope
 
+from vpt_mm.apis import check_dataset as check_module
+from vpt_mm.apis.check_dataset import (ImageProblem, check_images,
+                                       image_problem)
 from vpt_mm.datasets import FGVCDataset, VTAB1kDataset
-from vpt_mm.datasets import check as check_module
-from vpt_mm.datasets.check import ImageProblem, check_images, image_problem
-from vpt_mm.datasets.toy_fgvc import write_toy_fgvc
+from vpt_mm.testing import write_toy_fgvc
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(ROOT, 'tools', 'misc', 'check_dataset.py')
