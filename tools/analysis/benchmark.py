@@ -1,8 +1,8 @@
 """Latency and peak memory of Full, Linear, VPT-shallow and VPT-deep (token
 and key/value-prefix forms), as the paper's Tab. 12 and Figs. 18-19.
 
-Each measurement runs in a fresh process; see :mod:`vpt_mm.utils.benchmark`
-for what is timed and how memory is read.
+Each measurement runs in a fresh process; see :mod:`vpt_mm.benchmark` for
+what is timed and how memory is read.
 
 Examples:
     python tools/analysis/benchmark.py --arch tiny --img-size 32 \
@@ -13,7 +13,104 @@ Examples:
     python tools/analysis/benchmark.py --device cuda --batch 64 \
         --plot work_dirs/benchmark.png --out work_dirs/benchmark.md
 """
-from vpt_mm.utils.benchmark import main
+import argparse
+import datetime
+import json
+import sys
+from typing import List, Optional
+
+import torch
+
+from vpt_mm.benchmark import (ARCHS, METHODS, environment, format_report,
+                              plot_results, run_benchmark)
+from vpt_mm.benchmark.worker import work
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Latency and peak memory of Full, Linear, VPT-shallow '
+        "and VPT-deep (token and prefix forms), as the paper's Tab. 12.")
+    parser.add_argument('--arch', default='b',
+                        help=f'mmpretrain ViT arch or one of {list(ARCHS)}')
+    parser.add_argument('--img-size', type=int, default=224)
+    parser.add_argument('--batch', type=int, default=8)
+    parser.add_argument('--prompt-lengths', type=int, nargs='+',
+                        default=[1, 10, 50, 100, 200])
+    parser.add_argument('--methods', nargs='+', choices=list(METHODS),
+                        default=list(METHODS))
+    parser.add_argument('--repeats', type=int, default=10,
+                        help='timed iterations (the median is reported)')
+    parser.add_argument('--warmup', type=int, default=2,
+                        help='untimed iterations before the timed ones')
+    parser.add_argument('--device', nargs='+', default=['auto'],
+                        help="'cpu', 'cuda[:i]' or 'auto' (cuda if "
+                        'available, else cpu); several run in turn')
+    parser.add_argument('--rounds', type=int, default=1,
+                        help='run every measurement this many times in '
+                        'turn and pool their timed iterations (evens out '
+                        'drifts of a shared machine)')
+    parser.add_argument('--threads', type=int,
+                        help="torch CPU threads (default: torch's own)")
+    parser.add_argument('--no-isolate', action='store_true',
+                        help='measure in this process (faster; CPU peak '
+                        'memory then is not per measurement)')
+    parser.add_argument('--out', help='write the markdown report here')
+    parser.add_argument('--json', help='write every measurement here')
+    parser.add_argument('--plot', help='save latency/memory vs p plots '
+                        '(matplotlib) here')
+    parser.add_argument('--worker', help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> str:
+    args = parse_args(argv)
+    if args.worker:  # kept; the isolated children call worker.work itself
+        work(args.worker)
+        return ''
+    devices = []
+    for device in args.device:
+        if device == 'auto':
+            device = 'cuda' if torch.cuda.is_available() else 'cpu'
+        devices.append(device)
+    results = run_benchmark(
+        arch=args.arch,
+        img_size=args.img_size,
+        batch=args.batch,
+        prompt_lengths=args.prompt_lengths,
+        repeats=args.repeats,
+        warmup=args.warmup,
+        devices=devices,
+        methods=args.methods,
+        isolate=not args.no_isolate,
+        threads=args.threads,
+        rounds=args.rounds,
+        log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    settings = {
+        'Date': datetime.datetime.now().strftime('%Y-%m-%d %H:%M'),
+        'Arch': args.arch,
+        'Image size': args.img_size,
+        'Batch': args.batch,
+        'Repeats (timed)': args.repeats,
+        'Rounds (round-robin, timings pooled)': args.rounds,
+        'Warm-up': args.warmup,
+        'Precision': 'fp32 on CPU, bf16 autocast on CUDA',
+        'Torch CPU threads per measurement': results[0]['threads']
+        if results else '—',
+        'Isolated process per measurement': not args.no_isolate,
+    }
+    report = format_report(results, environment(devices), settings)
+    print(report)
+    if args.out:
+        with open(args.out, 'w') as f:
+            f.write(report + '\n')
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(results, f, indent=1)
+    if args.plot:
+        plot_results(results, args.plot)
+    return report
+
+
 
 if __name__ == '__main__':
     main()
