@@ -16,7 +16,7 @@ from mmengine.registry import DefaultScope
 from mmpretrain.registry import DATASETS, MODELS
 
 from vpt_mm.datasets.toy_fgvc import write_toy_fgvc
-from vpt_mm.models.peft.delta import save_delta
+from vpt_mm.models.delta import save_delta
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SMOKE = osp.join(ROOT, 'configs', 'smoke', 'vpt-deep_vit-tiny_toy-fgvc.py')

@@ -14,7 +14,8 @@ from mmpretrain.models.backbones import VisionTransformer
 
 import vpt_mm.modules  # noqa: F401  (patches, then registration)
 from vpt_mm.models.backbones import PromptedViT
-from vpt_mm.models.utils import CheckpointMismatchError, PrefixPrompts
+from vpt_mm.checkpoint.strict import CheckpointMismatchError
+from vpt_mm.models.utils import PrefixPrompts
 
 TINY_ARCH = dict(
     embed_dims=32, num_layers=3, num_heads=2, feedforward_channels=64)

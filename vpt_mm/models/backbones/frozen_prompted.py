@@ -4,7 +4,8 @@ from typing import Dict
 
 import torch
 
-from ..utils.checkpoint import load_state_dict_strictly, read_state_dict
+from vpt_mm.checkpoint.io import read_state_dict
+from vpt_mm.checkpoint.strict import load_state_dict_strictly
 
 
 class FrozenPromptedMixin:

@@ -1,4 +1,5 @@
-"""Tests of ``vpt_mm.models.utils.converters`` and its command line.
+"""Tests of the ViT converters (``vpt_mm.checkpoint.converters``) and the
+command line.
 
 timm is the independent peer: its ViT (and its own loader of Google's JAX
 npz files) must give the same features as mmpretrain's ViT loaded from our
@@ -21,7 +22,7 @@ from mmpretrain.registry import MODELS
 from timm.models.vision_transformer import VisionTransformer as TimmViT
 from timm.models.vision_transformer import _load_weights as timm_load_npz
 
-from vpt_mm.models.utils.converters import ConversionError
+from vpt_mm.checkpoint.converters.errors import ConversionError
 # isort: on
 
 ROOT = osp.dirname(
@@ -308,7 +309,7 @@ def test_no_final_norm(timm_model, timm_file, tmp_path):
     # the two read-out options exclude each other; no norm, no dropping
     with pytest.raises(SystemExit):
         CONVERT([timm_file, dst, '--no-final-norm', '--global-pool'])
-    from vpt_mm.models.utils.converters import convert_pretrained
+    from vpt_mm.checkpoint.converters.dispatch import convert_pretrained
     with pytest.raises(ConversionError, match='exclude each other'):
         convert_pretrained(timm_file, dst, global_pool=True, final_norm=False)
     no_norm = {k: v for k, v in timm_model.state_dict().items()

@@ -19,9 +19,9 @@ from mmpretrain.registry import MODELS
 from timm.models.convnext import ConvNeXt as TimmConvNeXt
 from timm.models.swin_transformer import SwinTransformer as TimmSwin
 
-from vpt_mm.models.utils.converters import (ConversionError,
-                                            convert_pretrained,
-                                            unfold_merging_order)
+from vpt_mm.checkpoint.converters.dispatch import convert_pretrained
+from vpt_mm.checkpoint.converters.errors import ConversionError
+from vpt_mm.checkpoint.converters.swin import unfold_merging_order
 # isort: on
 
 ATOL = 1e-4
