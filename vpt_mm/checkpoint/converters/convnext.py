@@ -36,9 +36,8 @@ def convert_convnext(weights: Mapping[str, torch.Tensor],
         {k: v for k, v in weights.items() if not k.startswith('norm.')},
         _CONVNEXT_RULES, (), source, 'ConvNeXt')
     depths = stage_depths(weights, r'stages\.(\d+)\.(\d+)\.', source,
-                     'ConvNeXt stage')
-    move_final_norm(weights, converted, len(depths) - 1, source,
-                     'ConvNeXt')
+                          'ConvNeXt stage')
+    move_final_norm(weights, converted, len(depths) - 1, source, 'ConvNeXt')
     channels = [
         int(weights[f'stages.{i}.0.dwconv.weight'].shape[0])
         for i in range(len(depths))

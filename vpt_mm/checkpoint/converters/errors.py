@@ -10,6 +10,7 @@ class ConversionError(ValueError):
 
 
 def some_keys(mapping: Mapping, count: int = 5) -> str:
+    """The first ``count`` keys, quoted, for a one-line message."""
     keys = [str(key) for key in list(mapping)[:count]]
     more = ', ...' if len(mapping) > count else ''
     return '[' + ', '.join(repr(key) for key in keys) + more + ']'

@@ -43,6 +43,7 @@ def read_source(filename: str) -> Tuple[str, Mapping[str, Any]]:
 
 
 def as_tensor(value: Any, key: str, source: str) -> torch.Tensor:
+    """A source's tensor or numeric numpy array as a tensor."""
     if isinstance(value, torch.Tensor):
         return value.detach()
     if isinstance(value, np.ndarray):

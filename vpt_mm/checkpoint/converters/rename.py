@@ -12,9 +12,9 @@ HEAD_FC = 'head.fc.'  # mmpretrain's LinearClsHead
 
 
 def rename(weights: Mapping[str, torch.Tensor],
-            rules: Sequence[Tuple[str, str]],
-            unused: Sequence[Tuple[str, str]], source: str,
-            host: str) -> Tuple[Dict[str, torch.Tensor], List[str]]:
+           rules: Sequence[Tuple[str, str]],
+           unused: Sequence[Tuple[str, str]], source: str,
+           host: str) -> Tuple[Dict[str, torch.Tensor], List[str]]:
     """Rename every key by the first rule whose pattern it fully matches;
     keys matching ``unused`` are left out; any other key is an error."""
     converted, skipped, unknown = {}, [], []

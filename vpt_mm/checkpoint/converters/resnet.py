@@ -41,7 +41,7 @@ def convert_torchvision_resnet(
         ``num_classes``.
     """
     converted, skipped = rename(weights, _RESNET_RULES, (), source,
-                                 'ResNet')
+                                'ResNet')
     # torchvision counts its layers from 1: stage i is layer<i + 1>
     stage_keys = [
         f'{int(match.group(1)) - 1}.{match.group(2)}.'
@@ -49,7 +49,7 @@ def convert_torchvision_resnet(
                       for key in weights) if match
     ]
     blocks = stage_depths(stage_keys, r'(\d+)\.(\d+)\.', source,
-                     'ResNet stage (0 = layer1)')
+                          'ResNet stage (0 = layer1)')
     bottleneck = 'layer1.0.conv3.weight' in weights
     depth = _RESNET_DEPTHS.get((tuple(blocks), bottleneck))
     if depth is None:

@@ -37,8 +37,8 @@ def stage_depths(keys, pattern: str, source: str, what: str) -> List[int]:
 
 
 def move_final_norm(weights: Dict[str, torch.Tensor],
-                     converted: Dict[str, torch.Tensor], last: int,
-                     source: str, host: str) -> None:
+                    converted: Dict[str, torch.Tensor], last: int,
+                    source: str, host: str) -> None:
     """The official final ``norm`` is mmpretrain's ``norm<last stage>``."""
     for name in ('weight', 'bias'):
         key = f'norm.{name}'
@@ -50,5 +50,6 @@ def move_final_norm(weights: Dict[str, torch.Tensor],
 
 
 def head_counts(state_dict: Mapping[str, torch.Tensor]) -> Dict[str, int]:
+    """``num_classes`` of a converted ``LinearClsHead``, if there is one."""
     head = state_dict.get(HEAD_FC + 'weight')
     return {} if head is None else dict(num_classes=int(head.shape[0]))

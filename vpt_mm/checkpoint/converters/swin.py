@@ -73,7 +73,7 @@ def convert_swin(weights: Mapping[str, torch.Tensor],
         if '.downsample.' in key:
             converted[key] = unfold_merging_order(converted[key])
     merges = indices(converted, re.escape(BACKBONE) +
-                      r'stages\.(\d+)\.downsample\.reduction\.weight')
+                     r'stages\.(\d+)\.downsample\.reduction\.weight')
     if merges != [(i, ) for i in range(len(depths) - 1)]:
         raise ConversionError(
             f'{source}: patch merging in stages {[m for m, in merges]}; a '

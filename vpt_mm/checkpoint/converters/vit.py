@@ -64,7 +64,7 @@ def convert_timm_vit(
             counterpart.
     """
     return rename(weights, _TIMM_RULES, _TIMM_UNUSED, source,
-                   'VisionTransformer')
+                  'VisionTransformer')
 
 
 def _jax_linear(kernel: torch.Tensor, in_dims: int) -> torch.Tensor:
