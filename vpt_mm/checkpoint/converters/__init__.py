@@ -39,16 +39,19 @@ applies for ``out_type='avg_featmap'``). Only *fine-tuned* MAE checkpoints
 (and timm models built with ``fc_norm``) hold ``fc_norm``: MAE's released
 pretraining files (``mae_pretrain_vit_base.pth``) hold the encoder's
 ``norm`` and no ``fc_norm``, because MAE's fine-tuning builds ``fc_norm``
-fresh. :func:`to_global_pool` (``global_pool=True``, ``--global-pool``)
-writes that read-out: ``ln1`` dropped, ``ln2`` new (weight 1, bias 0).
-:func:`drop_final_norm` (``final_norm=False``, ``--no-final-norm``) drops
-``ln1`` and adds nothing, for backbones built with ``final_norm=False``
+fresh. :func:`~.readout.to_global_pool` (``global_pool=True``,
+``--global-pool``) writes that read-out: ``ln1`` dropped, ``ln2`` new
+(weight 1, bias 0). :func:`~.readout.drop_final_norm`
+(``final_norm=False``, ``--no-final-norm``) drops ``ln1`` and adds
+nothing, for backbones built with ``final_norm=False``
 that read intermediate layers (SETR's).
 
 The modules: :mod:`.layout` (reading and recognising a source),
 :mod:`.vit`, :mod:`.readout`, :mod:`.official_prompts`, :mod:`.swin`,
-:mod:`.convnext`, :mod:`.resnet` and :mod:`.dispatch`
-(:func:`~.dispatch.convert_pretrained`, the whole conversion).
+:mod:`.convnext`, :mod:`.resnet` (with :mod:`.stages`, what the last three
+share), :mod:`.rename` (the target keys), :mod:`.errors` and
+:mod:`.dispatch` (:func:`~.dispatch.convert_pretrained`, the whole
+conversion).
 
 Every file is read without executing code: ``torch.load`` with
 ``weights_only=True``, ``numpy.load`` with ``allow_pickle=False``.
