@@ -19,9 +19,10 @@ from mmengine.model import BaseTTAModel
 from mmengine.runner import Runner
 from torch.nn import Module
 
+from vpt_mm.checkpoint.delta import DELTA_CONTAINER_SUFFIX
+from vpt_mm.checkpoint.strict import CheckpointMismatchError
+from vpt_mm.models.delta import load_delta, unwrap
 from vpt_mm.models.ensemble import build_prompt_ensemble
-from vpt_mm.models.peft.delta import DELTA_SUFFIX, load_delta, unwrap
-from vpt_mm.models.utils.checkpoint import CheckpointMismatchError
 from vpt_mm.apis.runner import (add_common_args, build_runner,
                                  close_distributed, load_config)
 
@@ -135,7 +136,7 @@ def main(argv=None) -> None:
         use_tta(cfg)
     if args.prompt_ensemble is not None:
         runner = build_ensemble_runner(cfg, files)
-    elif files[0].endswith(DELTA_SUFFIX):
+    elif files[0].endswith(DELTA_CONTAINER_SUFFIX):
         # the shared backbone from the config's init_cfg, then the delta;
         # strict: every trained key with its shape, and nothing else
         cfg.load_from = None

@@ -373,13 +373,13 @@ def timm_vit(grid=14, patch=16):
 
 
 def convert(src, dst, *args, **kwargs):
-    from vpt_mm.models.utils.converters import convert_pretrained
+    from vpt_mm.checkpoint.converters.dispatch import convert_pretrained
     convert_pretrained(str(src), str(dst), *args, **kwargs)
     return str(dst)
 
 
 def test_mae_checkpoint_loads_with_its_read_out(tmp_path, one_thread):
-    from vpt_mm.models.utils.checkpoint import CheckpointMismatchError
+    from vpt_mm.checkpoint.strict import CheckpointMismatchError
     encoder = timm_vit()
     public = dict(encoder, mask_token=torch.zeros(1, 1, 32))
     public['decoder_embed.weight'] = torch.zeros(16, 32)

@@ -15,7 +15,7 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import DATASETS, MODELS
 
-from vpt_mm.models.peft.delta import save_delta
+from vpt_mm.models.delta import save_delta
 from vpt_mm.testing import write_toy_fgvc
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -5,7 +5,7 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer
 
-from vpt_mm.models.utils import read_state_dict
+from vpt_mm.checkpoint.io import read_state_dict
 
 
 def test_publish_strips_everything_but_weights(tmp_path):

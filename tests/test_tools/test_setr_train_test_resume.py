@@ -111,7 +111,7 @@ def setup(tmp_path_factory):
     position grid), converted as users convert ViT-L/16."""
     from timm.models.vision_transformer import VisionTransformer
 
-    from vpt_mm.models.utils.converters import convert_pretrained
+    from vpt_mm.checkpoint.converters.dispatch import convert_pretrained
     root = tmp_path_factory.mktemp('setr')
     write_toy_ade20k(str(root / 'data'), image_size=48,
                      split_sizes=dict(training=4, validation=2))

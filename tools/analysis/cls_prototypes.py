@@ -23,7 +23,8 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
 import vpt_mm.modules  # noqa: F401  (patches, then registration)
-from vpt_mm.models.utils import load_state_dict_strictly, read_state_dict
+from vpt_mm.checkpoint.io import read_state_dict
+from vpt_mm.checkpoint.strict import load_state_dict_strictly
 from vpt_mm.prompts.prototypes import class_means, cls_prototypes
 
 PEFT_WRAPPERS = ('BiasTuning', 'PartialTuning', 'AdapterTuning',

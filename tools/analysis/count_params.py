@@ -18,7 +18,7 @@ from mmengine.config import Config
 from vpt_mm.apis.model import build_model_from_config
 from vpt_mm.engine.optimizers import parameter_counts, trainable_report
 from vpt_mm.models.peft.base import PEFTWrapper
-from vpt_mm.models.peft.delta import delta_keys
+from vpt_mm.models.delta import delta_keys
 
 
 def count(config: str) -> dict:

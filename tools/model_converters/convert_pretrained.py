@@ -47,7 +47,7 @@ import sys
 from typing import Any, Dict, List, Optional
 
 import vpt_mm.modules  # noqa: F401  (patches, then registration)
-from vpt_mm.models.utils.converters import convert_pretrained
+from vpt_mm.checkpoint.converters.dispatch import convert_pretrained
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

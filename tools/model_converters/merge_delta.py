@@ -16,7 +16,7 @@ import torch
 from mmengine.config import Config
 
 from vpt_mm.apis.model import build_model_from_config
-from vpt_mm.models.peft.delta import load_delta
+from vpt_mm.models.delta import load_delta
 
 
 def merge(config: str, delta: str, out: str) -> int:

@@ -10,20 +10,22 @@ runs' checkpoints (mmengine checkpoints or vpt_mm delta files).
 """
 import copy
 import os.path as osp
-from typing import Dict, Optional, Sequence
+from typing import Optional, Sequence
 
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
-from mmengine.runner.checkpoint import CheckpointLoader
 from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.registry import MODELS
 from torch import nn
 
+from vpt_mm.checkpoint.delta import DELTA_CONTAINER_SUFFIX, read_delta
+from vpt_mm.checkpoint.io import read_state_dict
+from vpt_mm.checkpoint.strict import (CheckpointMismatchError,
+                                      load_state_dict_strictly)
 from vpt_mm.prompts.stacked import StackedPrompts
 from vpt_mm.registry import register_classifier
 from .backbones.prompted_vit import PromptedViT
-from .utils.checkpoint import CheckpointMismatchError, load_state_dict_strictly
 
 PROMPT_PREFIX = 'backbone.prompt.'
 HEAD_PREFIX = 'head.'
@@ -92,17 +94,6 @@ class PromptEnsemble(ImageClassifier):
             self.ensemble_logits(inputs), data_samples)
 
 
-def read_checkpoint(filename: str) -> Dict[str, torch.Tensor]:
-    """The tensors of a run: an mmengine checkpoint's ``state_dict`` or a
-    vpt_mm delta file (``.safetensors``)."""
-    if filename.endswith('.safetensors'):
-        from .peft.delta import read_delta
-        return read_delta(filename)[0]
-    checkpoint = CheckpointLoader.load_checkpoint(
-        filename, map_location='cpu')
-    return dict(checkpoint.get('state_dict', checkpoint))
-
-
 def build_prompt_ensemble(cfg: Config,
                           checkpoint_files: Sequence[str],
                           device: Optional[str] = None) -> PromptEnsemble:
@@ -132,8 +123,13 @@ def build_prompt_ensemble(cfg: Config,
     with DefaultScope.overwrite_default_scope(
             cfg.get('default_scope', 'mmpretrain')):
         model = MODELS.build(model_cfg)
-    runs = [read_checkpoint(name) for name in checkpoint_files]
-    deltas = [name.endswith('.safetensors') for name in checkpoint_files]
+    deltas = [
+        name.endswith(DELTA_CONTAINER_SUFFIX) for name in checkpoint_files
+    ]
+    runs = [
+        read_delta(name)[0] if delta else read_state_dict(name)
+        for name, delta in zip(checkpoint_files, deltas)
+    ]
     if any(deltas):
         model.init_weights()  # the pretrained backbone under the deltas
     source = ', '.join(osp.basename(name) for name in checkpoint_files)

@@ -10,7 +10,7 @@ from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS
 
 from vpt_mm.engine.hooks import DeltaCheckpointHook
-from vpt_mm.models.peft.delta import read_delta
+from vpt_mm.checkpoint.delta import read_delta
 
 TINY = dict(embed_dims=32, num_layers=1, num_heads=2,
             feedforward_channels=32)

@@ -7,7 +7,7 @@ from mmpretrain.models.backbones import SwinTransformer
 from mmpretrain.registry import MODELS
 
 from vpt_mm.models.backbones import PromptedSwin
-from vpt_mm.models.utils import CheckpointMismatchError
+from vpt_mm.checkpoint.strict import CheckpointMismatchError
 
 # 32 px, patch 4: stage 0 is 8 x 8 (4 windows of 4 x 4, shifted in block
 # 1), stage 1 is 4 x 4 (one window, no shift)

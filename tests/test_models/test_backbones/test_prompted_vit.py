@@ -14,7 +14,7 @@ from mmpretrain.models.backbones import VisionTransformer
 
 import vpt_mm.modules  # noqa: F401  (patches, then registration)
 from vpt_mm.models.backbones import PromptedViT
-from vpt_mm.models.utils import CheckpointMismatchError
+from vpt_mm.checkpoint.strict import CheckpointMismatchError
 from vpt_mm.prompts.tokens import PrefixPrompts
 
 TINY_ARCH = dict(

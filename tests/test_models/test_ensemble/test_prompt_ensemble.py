@@ -11,7 +11,7 @@ from mmpretrain.structures import DataSample
 
 import vpt_mm.modules  # noqa: F401  (patches, then registration)
 from vpt_mm.models.ensemble import PromptEnsemble, build_prompt_ensemble
-from vpt_mm.models.utils import CheckpointMismatchError
+from vpt_mm.checkpoint.strict import CheckpointMismatchError
 
 TINY_ARCH = dict(
     embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
@@ -116,7 +116,7 @@ def test_ensemble_refuses_runs_with_different_backbones(tmp_path):
 
 
 def test_ensemble_of_delta_files(tmp_path, images):
-    delta = pytest.importorskip('vpt_mm.models.peft.delta')
+    delta = pytest.importorskip('vpt_mm.models.delta')
     base = make_runs(make_cfg(), 1)[0]
     pretrained = str(tmp_path / 'pretrained.pth')
     torch.save({'state_dict': {

@@ -6,14 +6,15 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook, Hook
 from mmengine.logging import print_log
 
-from vpt_mm.models.peft.delta import DELTA_SUFFIX, save_delta, unwrap
+from vpt_mm.checkpoint.names import DELTA_FILE_SUFFIX
+from vpt_mm.models.delta import save_delta, unwrap
 from vpt_mm.registry import register_hook
 
 
 @register_hook
 class DeltaCheckpointHook(Hook):
     """Whenever the runner saves a checkpoint, also write the model's delta
-    (:func:`vpt_mm.models.peft.delta.save_delta`: prompts, head, biases,
+    (:func:`vpt_mm.models.delta.save_delta`: prompts, head, biases,
     adapters, tuned blocks; BatchNorm statistics of trained modules) to
     ``<checkpoint name>.delta.safetensors`` in the same folder, e.g.
     ``epoch_100.pth`` and ``epoch_100.delta.safetensors``, and the latest
@@ -75,7 +76,7 @@ class DeltaCheckpointHook(Hook):
         else:
             name = (hook.filename_tmpl if hook is not None else
                     'iter_{}.pth').format(meta.get('iter', runner.iter))
-        name = osp.splitext(name)[0] + '.delta' + DELTA_SUFFIX
+        name = osp.splitext(name)[0] + DELTA_FILE_SUFFIX
         out_dir = self.out_dir or getattr(hook, 'out_dir',
                                           None) or runner.work_dir
         return osp.join(out_dir, name)

@@ -5,7 +5,8 @@ from typing import Dict
 import torch
 from torch import nn
 
-from ..utils.checkpoint import load_state_dict_strictly, read_state_dict
+from vpt_mm.checkpoint.io import read_state_dict
+from vpt_mm.checkpoint.strict import load_state_dict_strictly
 from ..trainable import keep_frozen_in_eval
 
 

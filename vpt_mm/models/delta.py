@@ -3,34 +3,26 @@
 A delta holds the tensors a method trains (prompts, head, biases, adapters,
 tuned blocks, side network) and the persistent buffers (BatchNorm
 statistics) of modules that train as a whole, under the model's own
-``state_dict`` keys. It is a ``.safetensors`` file whose header metadata
-names the format, the methods and the config. Loading puts it on top of
-the pretrained backbone strictly: every key the model trains must be there
-with its shape, and nothing else may be.
+``state_dict`` keys. This is the model's side (which keys, which classes);
+the file and its strict checks are :mod:`vpt_mm.checkpoint.delta`.
 
 API::
 
     keys = delta_keys(model)                   # what a run saves
     tensors = delta_state_dict(model)          # {key: tensor}, detached
     save_delta(model, 'epoch_100.delta.safetensors', config='a.py')
-    tensors, meta = read_delta('epoch_100.delta.safetensors')
+    tensors, meta = read_delta('epoch_100.delta.safetensors')  # the file
     apply_delta(model, tensors, source='epoch_100.delta.safetensors')
     load_delta(model, 'epoch_100.delta.safetensors')  # read + apply
 """
-import json
-import os
-import os.path as osp
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 import torch
-from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from torch import nn
 
-from ..utils.checkpoint import CheckpointMismatchError
-
-DELTA_FORMAT = 'vpt_mm.delta/1'
-DELTA_SUFFIX = '.safetensors'
+from vpt_mm.checkpoint.delta import (apply_delta_tensors, read_delta,
+                                     write_delta)
 
 
 def unwrap(model: nn.Module) -> nn.Module:
@@ -100,46 +92,9 @@ def save_delta(model: nn.Module,
     Returns:
         list[str]: The keys written.
     """
-    from safetensors.torch import save_file
-    if not filename.endswith(DELTA_SUFFIX):
-        raise ValueError(f'a delta file ends with {DELTA_SUFFIX}: {filename}')
     tensors = delta_state_dict(model)
-    if not tensors:
-        raise ValueError('the model trains nothing: no delta to save')
-    meta = {
-        'format': DELTA_FORMAT,
-        'methods': json.dumps(model_methods(model)),
-        'config': config or '',
-    }
-    for key, value in (extra_meta or {}).items():
-        meta[key] = str(value)
-    os.makedirs(osp.dirname(osp.abspath(filename)), exist_ok=True)
-    save_file(tensors, filename, metadata=meta)
+    write_delta(filename, tensors, model_methods(model), config, extra_meta)
     return list(tensors)
-
-
-def read_delta(
-        filename: str) -> Tuple[Dict[str, torch.Tensor], Dict[str, str]]:
-    """Read a delta: its tensors and its metadata.
-
-    Raises:
-        CheckpointMismatchError: The file is not a vpt_mm delta.
-    """
-    from safetensors import safe_open
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f'delta: no file at {filename}')
-    try:
-        with safe_open(filename, framework='pt') as file:
-            meta = dict(file.metadata() or {})
-            tensors = {key: file.get_tensor(key) for key in file.keys()}
-    except Exception as error:  # safetensors raises its own error types
-        raise CheckpointMismatchError(
-            f'{filename}: not a safetensors file ({error})') from error
-    if meta.get('format') != DELTA_FORMAT:
-        raise CheckpointMismatchError(
-            f'{filename}: metadata "format" is {meta.get("format")!r}, '
-            f'expected {DELTA_FORMAT!r} (not a vpt_mm delta)')
-    return tensors, meta
 
 
 def apply_delta(model: nn.Module, tensors: Dict[str, torch.Tensor],
@@ -154,31 +109,7 @@ def apply_delta(model: nn.Module, tensors: Dict[str, torch.Tensor],
         CheckpointMismatchError: Naming the first offending key.
     """
     model = unwrap(model)
-    expected = delta_keys(model)
-    own = model.state_dict()
-    unexpected = [key for key in tensors if key not in own]
-    if unexpected:
-        raise CheckpointMismatchError(
-            f'{source}: unexpected key(s) {unexpected[:5]} '
-            f'({len(unexpected)} in all) not in {type(model).__name__}')
-    frozen = [key for key in tensors if key not in set(expected)]
-    if frozen:
-        raise CheckpointMismatchError(
-            f'{source}: key(s) {frozen[:5]} ({len(frozen)} in all) are '
-            'frozen in this config; a delta holds trained tensors only')
-    missing = [key for key in expected if key not in tensors]
-    if missing:
-        raise CheckpointMismatchError(
-            f'{source}: missing trained key(s) {missing[:5]} '
-            f'({len(missing)} in all) of {type(model).__name__}')
-    for key, value in tensors.items():
-        if tuple(value.shape) != tuple(own[key].shape):
-            raise CheckpointMismatchError(
-                f'{source}: key "{key}" has shape {tuple(value.shape)} in '
-                f'the delta but {tuple(own[key].shape)} in the model')
-    model.load_state_dict(tensors, strict=False)
-    print_log(f'Loaded the delta {source}: {len(tensors)} trained tensors',
-              logger='current')
+    apply_delta_tensors(model, tensors, delta_keys(model), source)
 
 
 def load_delta(model: nn.Module, filename: str) -> Dict[str, str]:

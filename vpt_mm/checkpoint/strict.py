@@ -1,46 +1,13 @@
 """Strict loading of pretrained weights into a (prompted) backbone."""
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict
 
 import torch
 from mmengine.logging import print_log
-from mmengine.runner.checkpoint import CheckpointLoader
 from torch import nn
 
 
 class CheckpointMismatchError(ValueError):
     """A checkpoint does not fit the module it is loaded into."""
-
-
-def read_state_dict(filename: str,
-                    prefix: Optional[str] = None) -> Dict[str, torch.Tensor]:
-    """Read the tensors of a (third-party) checkpoint file.
-
-    The file is read with torch's ``weights_only`` loading and no extra
-    globals: a downloaded file cannot run code.
-
-    Args:
-        filename (str): Local path (or any mmengine-supported URI).
-        prefix (str, optional): Keep only keys under this prefix (e.g.
-            ``'backbone.'``) and strip it.
-
-    Returns:
-        dict: Parameter name to tensor.
-    """
-    checkpoint = CheckpointLoader.load_checkpoint(
-        filename, map_location='cpu')
-    state_dict = checkpoint.get('state_dict', checkpoint)
-    if not prefix:
-        return dict(state_dict)
-    if not prefix.endswith('.'):
-        prefix += '.'
-    state_dict = {
-        key[len(prefix):]: value
-        for key, value in state_dict.items() if key.startswith(prefix)
-    }
-    if not state_dict:
-        raise CheckpointMismatchError(
-            f'{filename}: no key starts with prefix "{prefix}"')
-    return state_dict
 
 
 def load_state_dict_strictly(module: nn.Module,
