@@ -2,7 +2,7 @@
 # deep prompts (p=100), every bias term of the backbone and the decoder
 # heads train (the paper's VPT+Bias row). As for VPT: lr 0.005 and the
 # heads' lr multiplier 1.0.
-_base_ = ['./bias_vitl_ade20k.py']
+_base_ = ['./setr_bias_vit-l16-in21k_pup_8xb2-160k_ade20k-512x512.py']
 model = dict(
     backbone=dict(
         module=dict(

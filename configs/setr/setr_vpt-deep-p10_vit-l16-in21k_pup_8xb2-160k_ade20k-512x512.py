@@ -5,7 +5,7 @@
 # the heads' lr multiplier 1.0, so that heads and prompts share one lr.
 # Each checkpoint also gets its delta (prompts and heads): evaluate it with
 # tools/test.py CONFIG work_dirs/<run>/iter_160000.delta.safetensors
-_base_ = ['./full_vitl_ade20k.py']
+_base_ = ['./setr_full_vit-l16-in21k_pup_8xb2-160k_ade20k-512x512.py']
 model = dict(
     backbone=dict(
         type='PromptedViT',
