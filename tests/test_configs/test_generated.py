@@ -3,6 +3,7 @@ configs/zoo.yml is exactly what tools/misc/generate_configs.py writes, no
 config in those folders is left that the manifest does not produce, and
 manifest mistakes come back as one line naming the key."""
 import copy
+import os
 import os.path as osp
 import shutil
 import subprocess
@@ -123,3 +124,29 @@ def test_check_names_the_files_that_differ(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "configs/zoo.yml: tasks.cub.classes: expected an int, got 'many'")
+
+
+def test_every_config_folder_has_readme_and_metafile():
+    """mmpretrain's layout: each folder documents its configs; a metafile
+    lists every config but the SETR folder's old-name aliases."""
+    folders = sorted(
+        name for name in os.listdir(CONFIGS)
+        if osp.isdir(osp.join(CONFIGS, name)) and name != '_base_')
+    for folder in folders:
+        assert osp.isfile(osp.join(CONFIGS, folder, 'README.md')), folder
+        with open(osp.join(CONFIGS, folder, 'metafile.yml')) as file:
+            metafile = yaml.safe_load(file)
+        (collection, ) = metafile['Collections']
+        assert collection['Paper']['Title'] == 'Visual Prompt Tuning'
+        assert collection['README'] == f'configs/{folder}/README.md'
+        listed = set()
+        for model in metafile['Models']:
+            assert model['In Collection'] == collection['Name']
+            assert model['Name'] == osp.basename(model['Config'])[:-3]
+            listed.add(model['Config'])
+        files = {
+            f'configs/{folder}/{name}'
+            for name in os.listdir(osp.join(CONFIGS, folder))
+            if name.endswith('.py') and not name.endswith('_vitl_ade20k.py')
+        }
+        assert listed == files, folder
