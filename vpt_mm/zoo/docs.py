@@ -63,9 +63,10 @@ def render_readme(manifest: dict, folder: str, title: str, about: str,
         '`tools/misc/generate_configs.py`: edit the manifest and rerun it '
         '(`--check` lists the files that differ).', '',
         '## Models and results', '',
-        'p: prompt tokens (per layer for VPT-deep; `-`: none in the config, '
-        'the method base decides). Top-1 (%) as the paper reports it, where '
-        'its per-task tables give it.', '',
+        'p: prompt tokens in the sequence (per layer for VPT-deep), which '
+        "set the batch by Tab. 8's rule; `-`: none, or the method base's "
+        'own. Top-1 (%) as the paper reports it, where its per-task tables '
+        'give it.', '',
         '| Task | Method | Backbone | p | Batch | Top-1 | Config |',
         '| :--- | :--- | :--- | ---: | ---: | ---: | :--- |'
     ]
