@@ -1,5 +1,6 @@
 # Fig. 5 Add: one prompt per token (CLS + 196 patches) added element-wise
 # before every layer; the sequence keeps its length.
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../vpt/vpt-deep_vit-b16-in21k_1xb128_vtab1k-kitti.py',
 ]

@@ -2,6 +2,7 @@
 # CLS embedding (p = classes, at most 200); write them first with
 #   python tools/analysis/cls_prototypes.py THIS_CONFIG \
 #       --out work_dirs/prototypes/vtab1k-kitti.npy
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../vpt/vpt-deep_vit-b16-in21k_1xb128_vtab1k-kitti.py',
 ]

@@ -1,5 +1,6 @@
-# Fig. 8 final output global-pool: the head reads the mean of the final
-# prompt and patch tokens instead of CLS.
+# Fig. 8 final output global-pool: the head reads the mean of the final prompt
+# and patch tokens instead of CLS.
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../vpt/vpt-deep_vit-b16-in21k_1xb64_vtab1k-patch-camelyon.py',
 ]

@@ -1,5 +1,6 @@
-# Fig. 7 prompt depth 1->3: prompts in layers 1 to 3 (1-based); layers
-# after the last prompted one carry its prompt outputs on.
+# Fig. 7 prompt depth 1->3: prompts in layers 1 to 3 (1-based); layers after
+# the last prompted one carry its prompt outputs on.
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../vpt/vpt-deep_vit-b16-in21k_1xb128_vtab1k-caltech101.py',
 ]

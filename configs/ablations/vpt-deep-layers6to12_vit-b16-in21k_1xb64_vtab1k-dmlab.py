@@ -1,5 +1,6 @@
-# Fig. 7 prompt depth 6->12: prompts in layers 6 to 12 (1-based); layers
-# after the last prompted one carry its prompt outputs on.
+# Fig. 7 prompt depth 6->12: prompts in layers 6 to 12 (1-based); layers after
+# the last prompted one carry its prompt outputs on.
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../vpt/vpt-deep_vit-b16-in21k_1xb64_vtab1k-dmlab.py',
 ]

@@ -1,4 +1,5 @@
 # Fig. 5 Add (shallow): one prompt per token added before layer 1.
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../vpt/vpt-shallow_vit-b16-in21k_1xb64_vtab1k-svhn.py',
 ]

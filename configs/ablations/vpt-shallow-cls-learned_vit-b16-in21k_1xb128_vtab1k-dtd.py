@@ -1,4 +1,5 @@
 # Fig. 11 [CLS]-Learned: no prompts; the CLS token and the head train.
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../vpt/vpt-shallow_vit-b16-in21k_1xb128_vtab1k-dtd.py',
 ]

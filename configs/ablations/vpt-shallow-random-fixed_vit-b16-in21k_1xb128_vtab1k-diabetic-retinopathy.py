@@ -1,4 +1,5 @@
 # Figs. 11, 13 Random-fixed (shallow): random prompts, frozen.
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../vpt/vpt-shallow_vit-b16-in21k_1xb128_vtab1k-diabetic-retinopathy.py',
 ]

@@ -1,4 +1,6 @@
-# Bias on VTAB-1k Specialized Patch Camelyon: batch 128 (Tab. 8).
+# Bias on VTAB-1k Specialized Patch Camelyon, ViT-B/16 (ImageNet-21k): batch
+# 128 (Tab. 8).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/bias_vit-b16-in21k.py',
     '../_base_/datasets/vtab1k_patch_camelyon_bs128.py',

@@ -1,4 +1,6 @@
-# Full on VTAB-1k Structured Clevr/distance: batch 128 (Tab. 8).
+# Full on VTAB-1k Structured Clevr/distance, ViT-B/16 (ImageNet-21k): batch 128
+# (Tab. 8).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/full_vit-b16-in21k.py',
     '../_base_/datasets/vtab1k_clevr_dist_bs128.py',

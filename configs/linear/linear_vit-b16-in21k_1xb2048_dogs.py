@@ -1,4 +1,5 @@
-# Linear on FGVC Stanford Dogs: batch 2048 (Tab. 8).
+# Linear on FGVC Stanford Dogs, ViT-B/16 (ImageNet-21k): batch 2048 (Tab. 8).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/linear_vit-b16-in21k.py',
     '../_base_/datasets/fgvc_dogs_bs128.py',

@@ -1,4 +1,5 @@
-# Linear on VTAB-1k Natural DTD: batch 2048 (Tab. 8).
+# Linear on VTAB-1k Natural DTD, ViT-B/16 (ImageNet-21k): batch 2048 (Tab. 8).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/linear_vit-b16-in21k.py',
     '../_base_/datasets/vtab1k_dtd_bs128.py',

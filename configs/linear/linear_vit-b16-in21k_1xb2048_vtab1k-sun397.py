@@ -1,4 +1,6 @@
-# Linear on VTAB-1k Natural Sun397: batch 2048 (Tab. 8).
+# Linear on VTAB-1k Natural Sun397, ViT-B/16 (ImageNet-21k): batch 2048
+# (Tab. 8).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/linear_vit-b16-in21k.py',
     '../_base_/datasets/vtab1k_sun397_bs128.py',

@@ -1,4 +1,6 @@
-# Mlp-3 on FGVC NABirds: batch 2048 (as Linear's; Tab. 8 gives none).
+# Mlp-3 on FGVC NABirds, ViT-B/16 (ImageNet-21k): batch 2048 (as Linear's;
+# Tab. 8 gives none).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/mlp-3_vit-b16-in21k.py',
     '../_base_/datasets/fgvc_nabirds_bs128.py',

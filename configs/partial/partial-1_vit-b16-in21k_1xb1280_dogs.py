@@ -1,4 +1,6 @@
-# Partial-1 on FGVC Stanford Dogs: batch 1280 (Tab. 8).
+# Partial-1 on FGVC Stanford Dogs, ViT-B/16 (ImageNet-21k): batch 1280
+# (Tab. 8).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/partial-1_vit-b16-in21k.py',
     '../_base_/datasets/fgvc_dogs_bs128.py',

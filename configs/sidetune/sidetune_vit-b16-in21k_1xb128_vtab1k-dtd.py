@@ -1,4 +1,6 @@
-# Sidetune on VTAB-1k Natural DTD: batch 128 (as Bias'; Tab. 8 gives none).
+# Sidetune on VTAB-1k Natural DTD, ViT-B/16 (ImageNet-21k): batch 128 (as
+# Bias'; Tab. 8 gives none).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/sidetune_vit-b16-in21k.py',
     '../_base_/datasets/vtab1k_dtd_bs128.py',

@@ -1,5 +1,6 @@
-# Full fine-tuning on vtab1k-oxford-flowers102 at 384 x 384 (Tab. 11): no
-# prompts, batch 128.
+# Full on VTAB-1k Natural Flowers102, ViT-B/16 (ImageNet-21k), 384 x 384: batch
+# 128 (Tab. 8).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/full_vit-b16-in21k-384px.py',
     '../_base_/datasets/vtab1k_oxford_flowers102_384px_bs128.py',

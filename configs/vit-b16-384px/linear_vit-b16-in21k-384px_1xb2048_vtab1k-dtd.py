@@ -1,5 +1,6 @@
-# The Linear probe on vtab1k-dtd at 384 x 384 (Tab. 11): no prompts, batch
-# 2048.
+# Linear on VTAB-1k Natural DTD, ViT-B/16 (ImageNet-21k), 384 x 384: batch 2048
+# (Tab. 8).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/linear_vit-b16-in21k-384px.py',
     '../_base_/datasets/vtab1k_dtd_384px_bs128.py',

@@ -1,5 +1,7 @@
-# VPT-deep on vtab1k-cifar100 at 224 px with p = 380 (Tab. 11): 1 + 380 + 196
-# tokens, as many as 384 px.
+# VPT-deep on VTAB-1k Natural CIFAR-100, ViT-B/16 (ImageNet-21k): p = 380
+# (Tab. 11: 1 + 380 + 196 tokens, as many as 384 px), batch 64 (Tab. 8: p >=
+# 100).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/vpt-deep_vit-b16-in21k.py',
     '../_base_/datasets/vtab1k_cifar100_bs128.py',

@@ -1,5 +1,6 @@
-# VPT-deep on vtab1k-patch-camelyon at 384 x 384 (Tab. 11): p = 100 (224 px
-# zoo's, Tab. 13), batch 64.
+# VPT-deep on VTAB-1k Specialized Patch Camelyon, ViT-B/16 (ImageNet-21k), 384
+# x 384: p = 100 (the 224 px zoo's, Tab. 13), batch 64 (Tab. 8: p >= 100).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/vpt-deep_vit-b16-in21k-384px.py',
     '../_base_/datasets/vtab1k_patch_camelyon_384px_bs128.py',

@@ -1,5 +1,7 @@
-# VPT-shallow on vtab1k-oxford-pet at 224 px with p = 380 (Tab. 11): 1 + 380
-# + 196 tokens, as many as 384 px.
+# VPT-shallow on VTAB-1k Natural Pets, ViT-B/16 (ImageNet-21k): p = 380
+# (Tab. 11: 1 + 380 + 196 tokens, as many as 384 px), batch 64 (Tab. 8: p >=
+# 100).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/vpt-shallow_vit-b16-in21k.py',
     '../_base_/datasets/vtab1k_oxford_pet_bs128.py',

@@ -1,5 +1,6 @@
-# VPT-shallow on vtab1k-caltech101 at 384 x 384 (Tab. 11): p = 5 (224 px
-# zoo's, Tab. 13), batch 128.
+# VPT-shallow on VTAB-1k Natural Caltech101, ViT-B/16 (ImageNet-21k), 384 x
+# 384: p = 5 (the 224 px zoo's, Tab. 13), batch 128 (Tab. 8: p < 100).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/vpt-shallow_vit-b16-in21k-384px.py',
     '../_base_/datasets/vtab1k_caltech101_384px_bs128.py',

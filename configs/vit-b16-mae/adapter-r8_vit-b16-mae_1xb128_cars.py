@@ -1,4 +1,5 @@
-# Adapter (r = 8) on cars, ViT-B/16 MAE (Tab. 4): batch 128 (Tab. 8).
+# Adapter (r = 8) on FGVC Stanford Cars, ViT-B/16 (MAE): batch 128 (Tab. 8).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/adapter-r8_vit-b16-mae.py',
     '../_base_/datasets/fgvc_cars_bs128.py',

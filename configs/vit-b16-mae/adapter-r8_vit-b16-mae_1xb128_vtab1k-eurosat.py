@@ -1,4 +1,6 @@
-# Adapter (r = 8) on vtab1k-eurosat, ViT-B/16 MAE (Tab. 4): batch 128 (Tab. 8).
+# Adapter (r = 8) on VTAB-1k Specialized EuroSAT, ViT-B/16 (MAE): batch 128
+# (Tab. 8).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/adapter-r8_vit-b16-mae.py',
     '../_base_/datasets/vtab1k_eurosat_bs128.py',

@@ -1,5 +1,5 @@
-# Adapter (r = 8) on vtab1k-oxford-pet, ViT-B/16 MAE (Tab. 4): batch 128 (Tab.
-# 8).
+# Adapter (r = 8) on VTAB-1k Natural Pets, ViT-B/16 (MAE): batch 128 (Tab. 8).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/adapter-r8_vit-b16-mae.py',
     '../_base_/datasets/vtab1k_oxford_pet_bs128.py',

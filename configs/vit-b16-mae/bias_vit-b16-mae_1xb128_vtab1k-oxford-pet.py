@@ -1,4 +1,5 @@
-# Bias on vtab1k-oxford-pet, ViT-B/16 MAE (Tab. 4): batch 128 (Tab. 8).
+# Bias on VTAB-1k Natural Pets, ViT-B/16 (MAE): batch 128 (Tab. 8).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/bias_vit-b16-mae.py',
     '../_base_/datasets/vtab1k_oxford_pet_bs128.py',

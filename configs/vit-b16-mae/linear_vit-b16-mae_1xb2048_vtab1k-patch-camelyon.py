@@ -1,5 +1,6 @@
-# The Linear probe on vtab1k-patch-camelyon, ViT-B/16 MAE (Tab. 4): no
-# prompts, batch 2048 (Tab. 8).
+# Linear on VTAB-1k Specialized Patch Camelyon, ViT-B/16 (MAE): batch 2048
+# (Tab. 8).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/linear_vit-b16-mae.py',
     '../_base_/datasets/vtab1k_patch_camelyon_bs128.py',

@@ -1,4 +1,5 @@
-# Partial-1 on cars, ViT-B/16 MAE (Tab. 4): batch 1280 (Tab. 8).
+# Partial-1 on FGVC Stanford Cars, ViT-B/16 (MAE): batch 1280 (Tab. 8).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/partial-1_vit-b16-mae.py',
     '../_base_/datasets/fgvc_cars_bs128.py',

@@ -1,4 +1,6 @@
-# Partial-1 on vtab1k-dsprites-loc, ViT-B/16 MAE (Tab. 4): batch 1280 (Tab. 8).
+# Partial-1 on VTAB-1k Structured dSprites/location, ViT-B/16 (MAE): batch 1280
+# (Tab. 8).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/partial-1_vit-b16-mae.py',
     '../_base_/datasets/vtab1k_dsprites_loc_bs128.py',

@@ -1,5 +1,6 @@
-# VPT-deep on vtab1k-eurosat, ViT-B/16 MAE (Tab. 4): p = 100 (the IN-21k
-# zoo's, Tabs. 13/14), batch 64 (Tab. 8).
+# VPT-deep on VTAB-1k Specialized EuroSAT, ViT-B/16 (MAE): p = 100 (the IN-21k
+# zoo's, Tab. 13), batch 64 (Tab. 8: p >= 100).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/vpt-deep_vit-b16-mae.py',
     '../_base_/datasets/vtab1k_eurosat_bs128.py',

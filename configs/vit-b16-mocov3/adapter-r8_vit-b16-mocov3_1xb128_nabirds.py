@@ -1,4 +1,5 @@
-# Adapter (r = 8) on nabirds, ViT-B/16 MoCo v3 (Tab. 4): batch 128 (Tab. 8).
+# Adapter (r = 8) on FGVC NABirds, ViT-B/16 (MoCo v3): batch 128 (Tab. 8).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/adapter-r8_vit-b16-mocov3.py',
     '../_base_/datasets/fgvc_nabirds_bs128.py',

@@ -1,5 +1,6 @@
-# Adapter (r = 8) on vtab1k-smallnorb-azi, ViT-B/16 MoCo v3 (Tab. 4): batch
-# 128 (Tab. 8).
+# Adapter (r = 8) on VTAB-1k Structured SmallNORB/azimuth, ViT-B/16 (MoCo v3):
+# batch 128 (Tab. 8).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/adapter-r8_vit-b16-mocov3.py',
     '../_base_/datasets/vtab1k_smallnorb_azi_bs128.py',

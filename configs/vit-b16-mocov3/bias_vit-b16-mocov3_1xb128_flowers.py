@@ -1,4 +1,5 @@
-# Bias on flowers, ViT-B/16 MoCo v3 (Tab. 4): batch 128 (Tab. 8).
+# Bias on FGVC Oxford Flowers, ViT-B/16 (MoCo v3): batch 128 (Tab. 8).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/bias_vit-b16-mocov3.py',
     '../_base_/datasets/fgvc_flowers_bs128.py',

@@ -1,5 +1,5 @@
-# Full fine-tuning on flowers, ViT-B/16 MoCo v3 (Tab. 4): no prompts, batch
-# 128 (Tab. 8).
+# Full on FGVC Oxford Flowers, ViT-B/16 (MoCo v3): batch 128 (Tab. 8).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/full_vit-b16-mocov3.py',
     '../_base_/datasets/fgvc_flowers_bs128.py',

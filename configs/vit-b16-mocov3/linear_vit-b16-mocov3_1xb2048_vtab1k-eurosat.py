@@ -1,5 +1,6 @@
-# The Linear probe on vtab1k-eurosat, ViT-B/16 MoCo v3 (Tab. 4): no prompts,
-# batch 2048 (Tab. 8).
+# Linear on VTAB-1k Specialized EuroSAT, ViT-B/16 (MoCo v3): batch 2048
+# (Tab. 8).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/linear_vit-b16-mocov3.py',
     '../_base_/datasets/vtab1k_eurosat_bs128.py',

@@ -1,4 +1,5 @@
-# Partial-1 on cub, ViT-B/16 MoCo v3 (Tab. 4): batch 1280 (Tab. 8).
+# Partial-1 on FGVC CUB-200-2011, ViT-B/16 (MoCo v3): batch 1280 (Tab. 8).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/partial-1_vit-b16-mocov3.py',
     '../_base_/datasets/fgvc_cub_bs128.py',

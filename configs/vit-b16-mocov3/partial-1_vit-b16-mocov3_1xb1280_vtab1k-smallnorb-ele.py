@@ -1,5 +1,6 @@
-# Partial-1 on vtab1k-smallnorb-ele, ViT-B/16 MoCo v3 (Tab. 4): batch 1280
-# (Tab. 8).
+# Partial-1 on VTAB-1k Structured SmallNORB/elevation, ViT-B/16 (MoCo v3):
+# batch 1280 (Tab. 8).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/partial-1_vit-b16-mocov3.py',
     '../_base_/datasets/vtab1k_smallnorb_ele_bs128.py',

@@ -1,5 +1,6 @@
-# VPT-shallow on cars, ViT-B/16 MoCo v3 (Tab. 4): p = 100 (the IN-21k zoo's,
-# Tabs. 13/14), batch 64 (Tab. 8).
+# VPT-shallow on FGVC Stanford Cars, ViT-B/16 (MoCo v3): p = 100 (the IN-21k
+# zoo's, Tab. 14), batch 64 (Tab. 8: p >= 100).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/vpt-shallow_vit-b16-mocov3.py',
     '../_base_/datasets/fgvc_cars_bs128.py',

@@ -1,5 +1,5 @@
-# Full fine-tuning on vtab1k-dtd, ViT-H/14 IN-21k (Fig. 4): no prompts, batch
-# 28 (Tab. 8).
+# Full on VTAB-1k Natural DTD, ViT-H/14 (ImageNet-21k): batch 28 (Tab. 8).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/full_vit-h14-in21k.py',
     '../_base_/datasets/vtab1k_dtd_bs128.py',

@@ -1,5 +1,6 @@
-# The Linear probe on vtab1k-resisc45, ViT-H/14 IN-21k (Fig. 4): no prompts,
-# batch 1024 (Tab. 8).
+# Linear on VTAB-1k Specialized Resisc45, ViT-H/14 (ImageNet-21k): batch 1024
+# (Tab. 8).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/linear_vit-h14-in21k.py',
     '../_base_/datasets/vtab1k_resisc45_bs128.py',

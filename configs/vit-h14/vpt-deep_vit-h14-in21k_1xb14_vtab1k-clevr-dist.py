@@ -1,5 +1,6 @@
-# VPT-deep on vtab1k-clevr-dist, ViT-H/14 IN-21k (Fig. 4): p = 200 (ViT-B's,
-# Tab. 13), batch 14 (Tab. 8).
+# VPT-deep on VTAB-1k Structured Clevr/distance, ViT-H/14 (ImageNet-21k):
+# p = 200 (ViT-B's, Tab. 13), batch 14 (Tab. 8: p >= 100).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/vpt-deep_vit-h14-in21k.py',
     '../_base_/datasets/vtab1k_clevr_dist_bs128.py',

@@ -1,5 +1,6 @@
-# VPT-deep on vtab1k-resisc45, ViT-H/14 IN-21k (Fig. 4): p = 10 (ViT-B's,
-# Tab. 13), batch 28 (Tab. 8).
+# VPT-deep on VTAB-1k Specialized Resisc45, ViT-H/14 (ImageNet-21k): p = 10
+# (ViT-B's, Tab. 13), batch 28 (Tab. 8: p < 100).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/vpt-deep_vit-h14-in21k.py',
     '../_base_/datasets/vtab1k_resisc45_bs128.py',

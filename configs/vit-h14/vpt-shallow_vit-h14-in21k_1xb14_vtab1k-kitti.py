@@ -1,5 +1,6 @@
-# VPT-shallow on vtab1k-kitti, ViT-H/14 IN-21k (Fig. 4): p = 100 (ViT-B's,
-# Tab. 13), batch 14 (Tab. 8).
+# VPT-shallow on VTAB-1k Structured KITTI/distance, ViT-H/14 (ImageNet-21k):
+# p = 100 (ViT-B's, Tab. 13), batch 14 (Tab. 8: p >= 100).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/vpt-shallow_vit-h14-in21k.py',
     '../_base_/datasets/vtab1k_kitti_bs128.py',

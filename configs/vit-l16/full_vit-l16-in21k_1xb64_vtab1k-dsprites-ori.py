@@ -1,5 +1,6 @@
-# Full fine-tuning on vtab1k-dsprites-ori, ViT-L/16 IN-21k (Fig. 4): no
-# prompts, batch 64 (Tab. 8).
+# Full on VTAB-1k Structured dSprites/orientation, ViT-L/16 (ImageNet-21k):
+# batch 64 (Tab. 8).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/full_vit-l16-in21k.py',
     '../_base_/datasets/vtab1k_dsprites_ori_bs128.py',

@@ -1,5 +1,6 @@
-# The Linear probe on vtab1k-smallnorb-ele, ViT-L/16 IN-21k (Fig. 4): no
-# prompts, batch 2048 (Tab. 8).
+# Linear on VTAB-1k Structured SmallNORB/elevation, ViT-L/16 (ImageNet-21k):
+# batch 2048 (Tab. 8).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/linear_vit-l16-in21k.py',
     '../_base_/datasets/vtab1k_smallnorb_ele_bs128.py',

@@ -1,5 +1,6 @@
-# VPT-deep on vtab1k-svhn, ViT-L/16 IN-21k (Fig. 4): p = 50 (ViT-B's, Tab.
-# 13), batch 64 (Tab. 8).
+# VPT-deep on VTAB-1k Natural SVHN, ViT-L/16 (ImageNet-21k): p = 50 (ViT-B's,
+# Tab. 13), batch 64 (Tab. 8: p < 100).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/vpt-deep_vit-l16-in21k.py',
     '../_base_/datasets/vtab1k_svhn_bs128.py',

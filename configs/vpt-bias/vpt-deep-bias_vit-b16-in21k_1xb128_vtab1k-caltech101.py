@@ -1,5 +1,6 @@
-# VPT-deep + Bias on VTAB-1k Natural Caltech101:
-# p = 10, batch 128 (as VPT, Tab. 8).
+# VPT-deep + Bias on VTAB-1k Natural Caltech101, ViT-B/16 (ImageNet-21k):
+# p = 10 (Tab. 13), batch 128 (as VPT, Tab. 8: p < 100).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/vpt-deep-bias_vit-b16-in21k.py',
     '../_base_/datasets/vtab1k_caltech101_bs128.py',

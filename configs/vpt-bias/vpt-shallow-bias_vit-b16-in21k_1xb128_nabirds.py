@@ -1,4 +1,6 @@
-# VPT-shallow + Bias on FGVC NABirds: p = 50, batch 128 (as VPT, Tab. 8).
+# VPT-shallow + Bias on FGVC NABirds, ViT-B/16 (ImageNet-21k): p = 50
+# (Tab. 14), batch 128 (as VPT, Tab. 8: p < 100).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/vpt-shallow-bias_vit-b16-in21k.py',
     '../_base_/datasets/fgvc_nabirds_bs128.py',

@@ -1,5 +1,6 @@
-# VPT-shallow + Bias on FGVC Oxford Flowers:
-# p = 100, batch 64 (as VPT, Tab. 8).
+# VPT-shallow + Bias on FGVC Oxford Flowers, ViT-B/16 (ImageNet-21k): p = 100
+# (Tab. 14), batch 64 (as VPT, Tab. 8: p >= 100).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/vpt-shallow-bias_vit-b16-in21k.py',
     '../_base_/datasets/fgvc_flowers_bs128.py',

@@ -1,6 +1,7 @@
-# VPT (pixel prompts) on ResNet-50 (ImageNet-1k)
-# on VTAB-1k Structured SmallNORB/azimuth: batch 256 (Tab. 8),
-# p = 5; tools/sweep.py searches {1, 3, 5, 7, 9, 11} (A.1).
+# VPT (pixel prompts) on VTAB-1k Structured SmallNORB/azimuth, ResNet-50
+# (ImageNet-1k): batch 256 (Tab. 8). p = 5; tools/sweep.py searches {1, 3, 5,
+# 7, 9, 11} (A.1).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/vpt_resnet50-in1k.py',
     '../_base_/datasets/vtab1k_smallnorb_azi_bs128.py',

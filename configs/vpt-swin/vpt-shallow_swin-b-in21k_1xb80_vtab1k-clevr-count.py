@@ -1,6 +1,6 @@
-# VPT-shallow on Swin-B (ImageNet-21k)
-# on VTAB-1k Structured Clevr/count: batch 80 (Tab. 8),
-# p = 10; tools/sweep.py searches {1, 5, 10, 50} (A.1).
+# VPT-shallow on VTAB-1k Structured Clevr/count, Swin-B (ImageNet-21k): batch
+# 80 (Tab. 8). p = 10; tools/sweep.py searches {1, 5, 10, 50} (A.1).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/vpt-shallow_swin-b-in21k.py',
     '../_base_/datasets/vtab1k_clevr_count_bs128.py',

@@ -1,4 +1,6 @@
-# VPT-shallow on FGVC NABirds: p = 50 (Tab. 14), batch 128 (Tab. 8: p < 100).
+# VPT-shallow on FGVC NABirds, ViT-B/16 (ImageNet-21k): p = 50 (Tab. 14), batch
+# 128 (Tab. 8: p < 100).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/vpt-shallow_vit-b16-in21k.py',
     '../_base_/datasets/fgvc_nabirds_bs128.py',

@@ -1,5 +1,6 @@
-# VPT-shallow on VTAB-1k Specialized Retinopathy: p = 10 (Tab. 13), batch 128
-# (Tab. 8: p < 100).
+# VPT-shallow on VTAB-1k Specialized Retinopathy, ViT-B/16 (ImageNet-21k):
+# p = 10 (Tab. 13), batch 128 (Tab. 8: p < 100).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/vpt-shallow_vit-b16-in21k.py',
     '../_base_/datasets/vtab1k_diabetic_retinopathy_bs128.py',

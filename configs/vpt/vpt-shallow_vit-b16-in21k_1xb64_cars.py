@@ -1,5 +1,6 @@
-# VPT-shallow on FGVC Stanford Cars: p = 100 (Tab. 14), batch 64 (Tab. 8: p
-# >= 100).
+# VPT-shallow on FGVC Stanford Cars, ViT-B/16 (ImageNet-21k): p = 100
+# (Tab. 14), batch 64 (Tab. 8: p >= 100).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/vpt-shallow_vit-b16-in21k.py',
     '../_base_/datasets/fgvc_cars_bs128.py',

@@ -1,5 +1,6 @@
-# VPT-shallow on VTAB-1k Structured Clevr/distance: p = 200 (Tab. 13), batch
-# 64 (Tab. 8: p >= 100).
+# VPT-shallow on VTAB-1k Structured Clevr/distance, ViT-B/16 (ImageNet-21k):
+# p = 200 (Tab. 13), batch 64 (Tab. 8: p >= 100).
+# Generated from configs/zoo.yml by tools/misc/generate_configs.py.
 _base_ = [
     '../_base_/methods/vpt-shallow_vit-b16-in21k.py',
     '../_base_/datasets/vtab1k_clevr_dist_bs128.py',

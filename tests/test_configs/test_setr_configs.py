@@ -24,8 +24,24 @@ PAPER_TUNABLE = {
 }
 
 
+# Tab. 3 row -> its config, in mmseg's naming:
+# setr_{method}_vit-l16-in21k_pup_8xb2-160k_ade20k-512x512.py
+METHODS = {
+    'full': 'full',
+    'head_only': 'head-only',
+    'bias': 'bias',
+    'vpt_deep': 'vpt-deep-p10',
+    'vpt_bias': 'vpt-deep-bias-p100',
+}
+
+
+def setr_config(method):
+    """The file name of a configs/setr/ config (mmseg's naming)."""
+    return f'setr_{method}_vit-l16-in21k_pup_8xb2-160k_ade20k-512x512.py'
+
+
 def load(name):
-    return Config.fromfile(osp.join(SETR, f'{name}_vitl_ade20k.py'))
+    return Config.fromfile(osp.join(SETR, setr_config(METHODS[name])))
 
 
 def vit(cfg):
@@ -131,3 +147,15 @@ def test_tunable_parameters_match_the_paper():
     for name, paper in PAPER_TUNABLE.items():
         assert abs(tunable[name] / 1e6 - paper) / paper < 0.01, (
             name, tunable[name])
+
+
+@pytest.mark.parametrize('name', sorted(METHODS))
+def test_old_names_are_aliases_of_the_mmseg_style_names(name):
+    """{row}_vitl_ade20k.py is one statement inheriting the renamed config
+    and resolves to the same dict."""
+    alias = osp.join(SETR, f'{name}_vitl_ade20k.py')
+    with open(alias) as file:
+        code = ' '.join(file.read().split())
+    target = setr_config(METHODS[name])
+    assert code in (f"_base_ = ['./{target}']", f"_base_ = [ './{target}' ]")
+    assert Config.fromfile(alias).to_dict() == load(name).to_dict()

@@ -19,6 +19,11 @@ TINY_ARCH = dict(embed_dims=32, num_layers=4, num_heads=2,
                  feedforward_channels=64)
 
 
+def setr_config(method):
+    """The file name of a configs/setr/ config (mmseg's naming)."""
+    return f'setr_{method}_vit-l16-in21k_pup_8xb2-160k_ade20k-512x512.py'
+
+
 def run_tool(tool, *args, work_dir):
     """Run ``tools/<tool>`` as its command line does, in this process (the
     hosts are imported once for all runs); return its log file's text."""
@@ -133,7 +138,7 @@ def setup(tmp_path_factory):
 def vpt_run(setup):
     """VPT-deep, 2 iterations, a checkpoint after each."""
     root, _, options = setup
-    config = osp.join(SETR, 'vpt_deep_vitl_ade20k.py')
+    config = osp.join(SETR, setr_config('vpt-deep-p10'))
     log = run_tool('train.py', config, *as_arguments(options),
                    work_dir=root / 'vpt')
     return config, root / 'vpt', log
@@ -263,7 +268,7 @@ def test_head_only_trains_the_heads_only(setup):
     options = dict(options, **{'train_cfg.max_iters': 2,
                                'param_scheduler.0.end': 2})
     work_dir = root / 'head_only'
-    run_tool('train.py', osp.join(SETR, 'head_only_vitl_ade20k.py'),
+    run_tool('train.py', osp.join(SETR, setr_config('head-only')),
              *as_arguments(options), work_dir=work_dir)
     first = state_dict(work_dir / 'iter_1.pth')
     last = state_dict(work_dir / 'iter_2.pth')

@@ -22,6 +22,11 @@ TINY = dict(embed_dims=32, num_layers=4, num_heads=2, feedforward_channels=128)
 PATCH = 8
 
 
+def setr_config(method):
+    """The file name of a configs/setr/ config (mmseg's naming)."""
+    return f'setr_{method}_vit-l16-in21k_pup_8xb2-160k_ade20k-512x512.py'
+
+
 @pytest.fixture(autouse=True)
 def one_thread_mmseg_scope():
     """Tiny models on a shared machine (threads only oversubscribe), built
@@ -104,7 +109,7 @@ def test_prompted_vit_matches_mmseg_vit_of_the_setr_config(tmp_path, mode):
                       checkpoint=str(tmp_path / 'mmseg.pth'))))
     theirs.init_weights()
     ours = MODELS.build(our_setr_backbone(
-        'head_only_vitl_ade20k.py', img_size=(48, 48),
+        setr_config('head-only'), img_size=(48, 48),
         interpolate_mode=mode,
         init_cfg=dict(type='Pretrained',
                       checkpoint=str(tmp_path / 'mmpretrain.pth'),
@@ -133,7 +138,7 @@ def test_prompted_vit_matches_mmseg_vit_of_the_setr_config(tmp_path, mode):
 def test_mapping_covers_every_weight():
     theirs = MODELS.build(mmseg_setr_backbone(img_size=(32, 32)))
     ours = MODELS.build(our_setr_backbone(
-        'head_only_vitl_ade20k.py', img_size=(32, 32), init_cfg=None))
+        setr_config('head-only'), img_size=(32, 32), init_cfg=None))
     assert set(mmseg_vit_to_mmpretrain(theirs.state_dict())) == set(
         ours.state_dict())
 
@@ -154,9 +159,9 @@ def tiny_segmentor(config, init_cfg=None, **prompt_cfg):
 
 
 @pytest.mark.parametrize('config,deep_mode', [
-    ('vpt_deep_vitl_ade20k.py', 'prefix'),
-    ('vpt_deep_vitl_ade20k.py', 'token'),
-    ('vpt_bias_vitl_ade20k.py', 'token'),
+    (setr_config('vpt-deep-p10'), 'prefix'),
+    (setr_config('vpt-deep-p10'), 'token'),
+    (setr_config('vpt-deep-bias-p100'), 'token'),
 ])
 def test_decode_heads_receive_image_tokens_only(config, deep_mode):
     model = tiny_segmentor(config, num_tokens=10, deep_mode=deep_mode)
@@ -206,17 +211,17 @@ def test_decode_heads_receive_image_tokens_only(config, deep_mode):
         if param.requires_grad
     }
     assert trainable == {'backbone', 'decode_head', 'auxiliary_head'}
-    with_bias = config.startswith('vpt_bias')
+    with_bias = config == setr_config('vpt-deep-bias-p100')
     for name, param in vit.named_parameters():
         trains = name.startswith('prompt.') or (with_bias and
                                                 name.endswith('.bias'))
         assert (param.grad is not None) == trains, name
 
 
-@pytest.mark.parametrize('config', ['bias_vitl_ade20k.py',
-                                    'vpt_bias_vitl_ade20k.py'])
+@pytest.mark.parametrize('config', [setr_config('bias'),
+                                    setr_config('vpt-deep-bias-p100')])
 def test_bias_configs_load_the_pretrained_backbone(tmp_path, config):
-    donor = tiny_segmentor('head_only_vitl_ade20k.py').backbone
+    donor = tiny_segmentor(setr_config('head-only')).backbone
     randomize_(donor)
     torch.save({'state_dict': {'backbone.' + key: value
                                for key, value in donor.state_dict().items()}},
@@ -229,5 +234,5 @@ def test_bias_configs_load_the_pretrained_backbone(tmp_path, config):
     for key, value in donor.state_dict().items():
         assert torch.equal(loaded[key], value), key
     assert set(loaded) - set(donor.state_dict()) == (
-        set() if config.startswith('bias') else
+        set() if config == setr_config('bias') else
         {'prompt.shallow_prompt', 'prompt.deep_prompt'})
