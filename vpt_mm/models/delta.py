@@ -23,6 +23,7 @@ from torch import nn
 
 from vpt_mm.checkpoint.delta import (apply_delta_tensors, read_delta,
                                      write_delta)
+from .trainable import answers_trained_contract
 
 
 def unwrap(model: nn.Module) -> nn.Module:
@@ -30,24 +31,48 @@ def unwrap(model: nn.Module) -> nn.Module:
     return model.module if is_model_wrapper(model) else model
 
 
+def _buffer_owners(module: nn.Module, owners: List[nn.Module]) -> None:
+    """Collect the modules whose persistent buffers a delta holds.
+
+    A module that says what it trains (:mod:`vpt_mm.models.trainable`) is
+    asked: only its trained modules can hold such buffers. Elsewhere (a
+    head, a neck, a host backbone trained in full) every module is a
+    candidate. A candidate holds them when its own parameters all train
+    (a tuned block's or an Mlp head's BatchNorm); frozen modules stay in
+    eval mode, so their buffers never change.
+    """
+    if answers_trained_contract(module):
+        candidates = [
+            sub for trained in module.trained_modules().values()
+            for sub in trained.modules()
+        ]
+        children = []
+    else:
+        candidates, children = [module], list(module.children())
+    for candidate in candidates:
+        own = list(candidate.parameters(recurse=False))
+        if own and all(param.requires_grad for param in own):
+            owners.append(candidate)
+    for child in children:
+        _buffer_owners(child, owners)
+
+
 def delta_keys(model: nn.Module) -> List[str]:
     """The ``state_dict`` keys a run of ``model`` trains, in order.
 
-    Trainable parameters, and the persistent buffers of every module whose
-    own parameters all train (e.g. a tuned block's or an Mlp head's
-    BatchNorm statistics). Frozen modules stay in eval mode (see
-    :class:`~vpt_mm.models.peft.base.PEFTWrapper`), so their buffers never
-    change and are not saved.
+    The trainable parameters (those with ``requires_grad``, set by the
+    trained contract of prompted backbones and PEFT wrappers, or by the
+    config for heads) and the persistent buffers of the modules that train
+    as a whole (see :func:`_buffer_owners`).
     """
     model = unwrap(model)
     wanted = {id(p) for p in model.parameters() if p.requires_grad}
-    for module in model.modules():
-        own = list(module.parameters(recurse=False))
-        if own and all(param.requires_grad for param in own):
-            wanted.update(
-                id(buffer)
-                for name, buffer in module.named_buffers(recurse=False)
-                if name not in module._non_persistent_buffers_set)
+    owners: List[nn.Module] = []
+    _buffer_owners(model, owners)
+    for owner in owners:
+        wanted.update(
+            id(buffer) for name, buffer in owner.named_buffers(recurse=False)
+            if name not in owner._non_persistent_buffers_set)
     state = model.state_dict(keep_vars=True)
     return [key for key, value in state.items() if id(value) in wanted]
 
@@ -72,8 +97,8 @@ def model_methods(model: nn.Module) -> List[str]:
         child = model._modules.get(child_name)
         while child is not None:
             names.append(type(child).__name__)
-            child = child._modules.get('module') if hasattr(
-                child, 'trained_modules') else None
+            child = child._modules.get('module') if \
+                answers_trained_contract(child) else None
     return names
 
 
