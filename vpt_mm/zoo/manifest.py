@@ -5,7 +5,7 @@ the families (method x backbone x task) and the ablation variants. Every
 problem is reported as one line that names the offending key, e.g.
 ``configs/zoo.yml: families.vpt.models[0].batch: expected ...``.
 """
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import yaml
 
@@ -206,7 +206,8 @@ def validate(manifest: Any, source: str = 'manifest') -> Dict[str, Any]:
     return manifest
 
 
-def load_manifest(path: str, source: str = None) -> Dict[str, Any]:
+def load_manifest(path: str,
+                  source: Optional[str] = None) -> Dict[str, Any]:
     """Read and validate the manifest at ``path``."""
     source = source or path
     with open(path) as file:

@@ -17,7 +17,7 @@ and side network) follow the mode; every other part of the backbone stays
 in eval mode, so frozen BatchNorm statistics never change and the frozen
 encoder's dropout is off, as in the official VPT code.
 """
-from typing import Any, Dict, List, Union
+from typing import Any, Dict, List, Optional, Union
 
 from mmengine.model import BaseModule
 from mmengine.registry import MODELS as ROOT_MODELS
@@ -63,7 +63,7 @@ class PEFTWrapper(BaseModule):
 
     def __init__(self,
                  module: Union[dict, nn.Module],
-                 init_cfg: Union[dict, None] = None) -> None:
+                 init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.module = build_backbone(module)
         # names relative to the backbone: its own trained modules, those
