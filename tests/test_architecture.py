@@ -22,11 +22,12 @@ FLOORS = {
     'models': 2, 'datasets': 2, 'evaluation': 2,
     'engine': 3,
     'apis': 4, 'sweep': 4, 'benchmark': 4, 'testing': 4, 'zoo': 4,
+    'preparation': 4,
     'modules': 5,
 }
 TORCH_FREE = ('vpt_mm', 'vpt_mm.compat', 'vpt_mm.tasks', 'vpt_mm.sweep',
               'vpt_mm.checkpoint', 'vpt_mm.checkpoint.names', 'vpt_mm.zoo',
-              'vpt_mm.prompts')
+              'vpt_mm.prompts', 'vpt_mm.preparation')
 MAX_LINES = 400
 
 
