@@ -31,6 +31,8 @@ from vpt_mm.apis.check_dataset import (  # isort: skip
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.registry import DATASETS, init_default_scope
 
+from vpt_mm.resolve import resolve_config
+
 SPLITS = ('train', 'val', 'test')
 
 
@@ -89,8 +91,10 @@ def one_line(error: Exception) -> str:
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
+    resolve_config(cfg)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+        resolve_config(cfg, args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     groups = dataset_configs(cfg, args.split)
     if not groups:
