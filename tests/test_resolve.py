@@ -84,3 +84,7 @@ def test_max_iters(tmp_path):
     assert cosine(cfg) == (5, 5, 30) and cfg.max_iters == 30
     # the epoch-based variables of the base are not the loop: untouched
     assert cfg.max_epochs == 100
+    # never an empty scheduler: mmengine refuses end <= begin
+    cfg = load(tmp_path, f'_base_ = [{SMOKE!r}]\n',
+               {'train_cfg.max_iters': 2})
+    assert cosine(cfg) == (1, 0, 2)

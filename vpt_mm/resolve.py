@@ -123,15 +123,16 @@ def resolve_schedule(cfg, options: Iterable[str] = ()) -> None:
             continue
         scale = wanted / length
         for scheduler in _schedulers(cfg, by_epoch):
+            whole = not (by_epoch and scheduler.get('convert_to_iter_based'))
             for field in ('begin', 'end'):
                 value = scheduler.get(field)
                 if not isinstance(value, (int, float)) or value >= 1e9:
                     continue
                 value = wanted if value == length else value * scale
-                if by_epoch and not scheduler.get('convert_to_iter_based'):
-                    value = round(value)  # whole epochs
-                elif not by_epoch:
+                if whole:  # whole epochs or iterations, never empty
                     value = int(round(value))
+                    if field == 'end':
+                        value = max(value, scheduler.get('begin', 0) + 1)
                 scheduler[field] = value
         if by_epoch and isinstance(cfg.get('warmup_epochs'), (int, float)):
             cfg['warmup_epochs'] = cfg['warmup_epochs'] * scale
