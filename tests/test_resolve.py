@@ -88,3 +88,17 @@ def test_max_iters(tmp_path):
     cfg = load(tmp_path, f'_base_ = [{SMOKE!r}]\n',
                {'train_cfg.max_iters': 2})
     assert cosine(cfg) == (1, 0, 2)
+
+
+def test_what_the_file_sets_explicitly_is_kept(tmp_path):
+    # a child rewriting train_cfg and the schedule, not the base's variable
+    cfg = load(tmp_path, f"""_base_ = [{SMOKE!r}]
+param_scheduler = [
+    dict(type='LinearLR', by_epoch=False, begin=0, end=4),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=4, end=12)]
+train_cfg = dict(max_iters=12)
+train_dataloader = dict(dataset=dict(data_root='elsewhere'))
+""")
+    assert cfg.train_cfg.max_iters == 12 and cosine(cfg) == (4, 4, 12)
+    # the base's data_root does not replace the file's own dataset dict
+    assert cfg.train_dataloader.dataset.data_root == 'elsewhere'

@@ -24,7 +24,8 @@ A task of one's own is then a few lines (see the README)::
     task_name = 'shapes'
     num_classes = 5
 """
-from typing import Iterable, Iterator, MutableMapping, Optional
+import ast
+from typing import Iterable, Iterator, MutableMapping, Optional, Set
 
 TASK_KEYS = ('data_root', 'task_name', 'num_classes')
 # dataset type: the key of its task name
@@ -99,11 +100,12 @@ def resolve_schedule(cfg, options: Iterable[str] = ()) -> None:
         options (Iterable[str]): Keys ``--cfg-options`` set; a top-level
             ``max_epochs``/``max_iters`` among them is the length wanted,
             then ``train_cfg.<key>``. Without options, a top-level variable
-            that differs from the schedule's length while ``train_cfg``
-            does not (a child setting ``max_epochs = 20``) wins, else
-            ``train_cfg``.
+            the config file itself sets (not one of its bases), when the
+            file sets no ``train_cfg`` (a child setting
+            ``max_epochs = 20``), wins, else ``train_cfg``.
     """
     options = set(options)
+    own = set_by_file(cfg)
     train_cfg = cfg.get('train_cfg')
     if not isinstance(train_cfg, MutableMapping):
         return
@@ -113,6 +115,8 @@ def resolve_schedule(cfg, options: Iterable[str] = ()) -> None:
         length = schedule_length(cfg, by_epoch)
         wanted = train_cfg[key]
         if key in options or (not options and key in cfg and
+                              (own is None or key in own and
+                               'train_cfg' not in own) and
                               cfg[key] != length and
                               train_cfg[key] == length):
             wanted = cfg[key]
@@ -138,13 +142,32 @@ def resolve_schedule(cfg, options: Iterable[str] = ()) -> None:
             cfg['warmup_epochs'] = cfg['warmup_epochs'] * scale
 
 
+def set_by_file(cfg) -> Optional[Set[str]]:
+    """The top-level names the config's own file assigns (not its bases'),
+    or ``None`` for a config not read from a Python file."""
+    filename = getattr(cfg, 'filename', None)
+    if not filename or not str(filename).endswith('.py'):
+        return None
+    with open(filename) as file:
+        tree = ast.parse(file.read())
+    names = set()
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [
+            node.target] if isinstance(node, ast.AnnAssign) else []
+        names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
 def resolve_config(cfg, options: Optional[Iterable[str]] = None) -> None:
     """Both resolutions, in place. ``options``: ``None`` right after
-    loading the file (every top-level variable is carried), or the keys
-    ``--cfg-options`` set (only those are carried again, so an option on
-    a nested key is kept)."""
+    loading the file (the task variables the file itself sets are carried:
+    a base's variables already are, and a dict the file sets explicitly is
+    kept), or the keys ``--cfg-options`` set (only those are carried again,
+    so an option on a nested key is kept)."""
     if options is None:
-        resolve_task(cfg)
+        own = set_by_file(cfg)
+        resolve_task(cfg, TASK_KEYS if own is None else
+                     [key for key in TASK_KEYS if key in own])
         resolve_schedule(cfg)
         return
     options = list(options)
