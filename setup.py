@@ -41,5 +41,8 @@ setup(
         'tests': read_requirements('tests'),
         'optional': read_requirements('optional'),
         'mim': read_requirements('mminstall'),
+        # the FGVC converters (.mat files) and VTAB-1k from TFDS
+        'datasets': ['scipy'] + read_requirements('tfds'),
+        'tfds': read_requirements('tfds'),
     },
     zip_safe=False)

@@ -124,6 +124,9 @@ def test_plan_names_what_the_config_lacks(tmp_path, drop, message):
 def test_plan_checks_task_names_and_grids(tmp_path):
     with pytest.raises(SweepError, match='not a vtab1k task'):
         make_spec(tmp_path, vtab_cfg(task_name='cifar'))
+    # a task of one's own declares its class count: a custom task
+    spec = make_spec(tmp_path, vtab_cfg(task_name='shapes', num_classes=5))
+    assert (spec.task, spec.benchmark) == ('shapes', 'custom')
     with pytest.raises(SweepError, match='repeated'):
         make_spec(tmp_path, lrs=[0.1, 0.1])
     with pytest.raises(SweepError, match='distinct seeds'):

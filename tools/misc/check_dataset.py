@@ -9,9 +9,14 @@ once the dataset records a ``source``; the image path otherwise), and the
 exit status is 1. A dataset that does not build is reported the same way.
 With no problem, one ``OK`` line is printed and the exit status is 0.
 
+``--paper`` also compares each FGVC and VTAB-1k dataset with the paper's
+Tab. 7 (its split's size, its class count): each difference is printed on
+one ``DIFFERS:`` line and the exit status is 1.
+
 Examples:
     python tools/misc/check_dataset.py CONFIG
     python tools/misc/check_dataset.py CONFIG --split train
+    python tools/misc/check_dataset.py CONFIG --paper
     python tools/misc/check_dataset.py CONFIG --cfg-options
         train_dataloader.dataset.data_root=data/vtab-1k
 """
@@ -21,9 +26,12 @@ import sys
 from typing import List, Optional, Tuple
 
 # vpt_mm first: it applies its compatibility shims before the hosts load
-from vpt_mm.apis.check_dataset import check_images  # isort: skip
+from vpt_mm.apis.check_dataset import (  # isort: skip
+    check_images, paper_differences)
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.registry import DATASETS, init_default_scope
+
+from vpt_mm.resolve import resolve_config
 
 SPLITS = ('train', 'val', 'test')
 
@@ -43,6 +51,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         type=int,
         default=8,
         help='threads reading and decoding images (default: 8)')
+    parser.add_argument(
+        '--paper',
+        action='store_true',
+        help="also report FGVC/VTAB-1k split sizes and class counts that "
+        "differ from the paper's Tab. 7 (exit status 1 when any does)")
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -78,8 +91,10 @@ def one_line(error: Exception) -> str:
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
+    resolve_config(cfg)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+        resolve_config(cfg, args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     groups = dataset_configs(cfg, args.split)
     if not groups:
@@ -88,7 +103,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f'check_dataset: {args.config} has no dataset in {wanted}')
         return 2
     cache: dict = {}
-    counts, problems, broken = [], 0, 0
+    counts, problems, broken, differences = [], 0, 0, []
     for names, dataset_cfg in groups:
         label = '/'.join(names)
         try:
@@ -103,14 +118,22 @@ def main(argv: Optional[List[str]] = None) -> int:
         for problem in found:
             print(problem, flush=True)
         problems += len(found)
+        if args.paper:
+            for line in paper_differences(dataset):
+                print(f'DIFFERS: {line}', flush=True)
+                differences.append(line)
         counts.append(f'{label} {len(dataset)}')
     checked = ', '.join(counts) or 'none'
-    if problems or broken:
+    if problems or broken or differences:
+        paper = f', {len(differences)} difference(s) from the paper' \
+            if args.paper else ''
         print(f'FAILED: {problems} unusable image(s), {broken} dataset(s) '
-              f'that do not build; checked {checked} entries '
+              f'that do not build{paper}; checked {checked} entries '
               f'({len(cache)} files) of {args.config}')
         return 1
-    print(f'OK: every image decodes; checked {checked} entries '
+    agree = ', sizes and class counts as in the paper (Tab. 7)' \
+        if args.paper else ''
+    print(f'OK: every image decodes{agree}; checked {checked} entries '
           f'({len(cache)} files) of {args.config}')
     return 0
 

@@ -20,7 +20,14 @@ import mmcv
 from mmengine import fileio
 from mmengine.dataset import BaseDataset
 
-__all__ = ['ImageProblem', 'check_images', 'image_problem', 'leaf_datasets']
+from ..datasets import FGVCDataset, VTAB1kDataset
+from ..tasks import (FGVC_SETS, VTAB_TASKS, expected_split_sizes,
+                     split_size_differences)
+
+__all__ = [
+    'ImageProblem', 'check_images', 'image_problem', 'leaf_datasets',
+    'paper_differences'
+]
 
 JPEG_START = b'\xff\xd8'
 JPEG_END = b'\xff\xd9'
@@ -167,3 +174,49 @@ def check_images(dataset,
                         str(info.get('source', info['img_path'])),
                         info['img_path'], reason))
     return problems
+
+
+def _paper_set(leaf) -> Optional[tuple]:
+    """``(benchmark, name, split sizes of this dataset's split, classes)``
+    of a dataset of the paper's tables, or ``None``."""
+    if isinstance(leaf, FGVCDataset) and leaf.name in FGVC_SETS:
+        expected = expected_split_sizes('fgvc', leaf.name)
+        expected['trainval'] = expected['train'] + expected['val']
+        return 'fgvc', leaf.name, expected, FGVC_SETS[leaf.name][1]
+    if isinstance(leaf, VTAB1kDataset) and leaf.task in VTAB_TASKS:
+        return ('vtab1k', leaf.task, expected_split_sizes(
+            'vtab1k', leaf.task), VTAB_TASKS[leaf.task][0])
+    return None
+
+
+def paper_differences(dataset) -> List[str]:
+    """Where an FGVC or VTAB-1k dataset (or a wrapper of them) differs from
+    the paper's Tab. 7: its split's size, its ``num_classes``, or more
+    distinct labels than the table's class count; one line each, empty
+    when it agrees (datasets of other tasks are not compared)."""
+    lines = []
+    for leaf in leaf_datasets(dataset):
+        found = _paper_set(leaf)
+        if found is None:
+            continue
+        benchmark, name, expected, classes = found
+        if hasattr(leaf, 'full_init'):
+            leaf.full_init()
+        size = len(leaf)
+        if leaf.split == 'trainval' and size != expected['trainval']:
+            lines.append(
+                f'{benchmark} {name}: split trainval has {size:,} images, '
+                f'the paper (Tab. 7) has {expected["trainval"]:,}')
+        else:
+            lines += split_size_differences(benchmark, name,
+                                            {leaf.split: size})
+        labels = {leaf.get_data_info(i)['gt_label'] for i in range(size)}
+        if leaf.num_classes != classes:
+            lines.append(f'{benchmark} {name}: num_classes is '
+                         f'{leaf.num_classes}, the paper (Tab. 7) has '
+                         f'{classes}')
+        if len(labels) > classes:
+            lines.append(f'{benchmark} {name}: split {leaf.split} has '
+                         f'{len(labels)} distinct labels, the paper '
+                         f'(Tab. 7) has {classes} classes')
+    return lines

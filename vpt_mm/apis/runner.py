@@ -8,6 +8,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from ..compat.cpu_ddp import setup_cpu_distributed
+from ..resolve import resolve_config
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -29,12 +30,17 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
 
 
 def load_config(args: argparse.Namespace) -> Config:
-    """Read ``args.config`` and apply the common arguments to it."""
+    """Read ``args.config`` and apply the common arguments to it; the
+    top-level task variables and the training length are carried into the
+    dicts using them (:func:`vpt_mm.resolve.resolve_config`) after the file
+    and again after ``--cfg-options``."""
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = Config.fromfile(args.config)
+    resolve_config(cfg)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+        resolve_config(cfg, args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:

@@ -28,7 +28,9 @@ class FGVCDataset(BaseDataset):
     Args:
         data_root (str): Folder holding the split files.
         name (str): One of ``cub``, ``nabirds``, ``flowers``, ``dogs``,
-            ``cars``.
+            ``cars``, or the name of a set of one's own in the same layout
+            (then ``num_classes`` is required and the paths are relative
+            to ``data_root``).
         split (str): ``train``, ``val``, ``trainval`` or ``test``.
         num_classes (int, optional): Override the set's class count (for
             subsets). Defaults to the count of the named set.
@@ -41,13 +43,14 @@ class FGVCDataset(BaseDataset):
                  split: str = 'train',
                  num_classes: Optional[int] = None,
                  **kwargs) -> None:
-        if name not in FGVC_SETS:
+        if name not in FGVC_SETS and num_classes is None:
             raise ValueError(f'FGVCDataset: unknown name "{name}"; choose '
-                             f'from {sorted(FGVC_SETS)}')
+                             f'from {sorted(FGVC_SETS)}, or give '
+                             'num_classes for a set of your own')
         if split not in SPLITS + ('trainval', ):
             raise ValueError(f'FGVCDataset: unknown split "{split}"; choose '
                              f'from {list(SPLITS) + ["trainval"]}')
-        image_folder, default_classes = FGVC_SETS[name]
+        image_folder, default_classes = FGVC_SETS.get(name, ('', None))
         self.name = name
         self.split = split
         self.num_classes = num_classes or default_classes

@@ -7,6 +7,7 @@ from typing import Iterable, List, Mapping, Optional, Sequence
 
 from mmengine.config import Config, DictAction
 
+from vpt_mm.resolve import resolve_config
 from vpt_mm.tasks import FGVC_SETS, VTAB_TASKS
 from .errors import SweepError
 from .spec import Run, TaskSpec, format_number, run_name
@@ -152,8 +153,13 @@ def task_from_config(cfg: Config,
                          f'got {benchmark!r}')
     known = BENCHMARK_TASKS.get(benchmark)
     if known is not None and task not in known:
-        raise SweepError(f'{where}: task_name {task!r} is not a '
-                         f'{benchmark} task; choose from {list(known)}')
+        # a task of one's own: it declares its class count
+        if not isinstance(cfg.get('num_classes'), int):
+            raise SweepError(
+                f'{where}: task_name {task!r} is not a {benchmark} task '
+                f'(choose from {list(known)}); a task of your own also '
+                'sets num_classes = <its class count>')
+        benchmark = 'custom'
 
     if lrs is None:
         if 'base_lr' not in grid:
@@ -222,9 +228,11 @@ def load_task(config: str, work_dir: str, cfg_options: Sequence[str] = (),
     if not osp.isfile(config):
         raise SweepError(f'config: no file at {config}')
     cfg = Config.fromfile(config)
+    resolve_config(cfg)
     options = parse_cfg_options(cfg_options)
     if options:
         cfg.merge_from_dict(options)
+        resolve_config(cfg, options)
     return task_from_config(cfg, config, work_dir, cfg_options, **kwargs)
 
 

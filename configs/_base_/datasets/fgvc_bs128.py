@@ -1,8 +1,11 @@
 # The FGVC benchmark (CUB, NABirds, Flowers, Dogs, Cars) in the json layout
-# of the official VPT code; each set's base (fgvc_<name>_bs128.py) adds its
+# of the official VPT code (tools/dataset_converters/fgvc.py writes it from
+# the archives); each set's base (fgvc_<name>_bs128.py) adds its
 # data_root, name and class count. Paper transforms (A.1): train Resize
 # 256x256 -> RandomCrop 224 -> horizontal flip; eval Resize 256x256 ->
 # CenterCrop 224; ImageNet mean/std. Batch 128 (Tab. 8: VPT p < 100, Full).
+# A config of your own sets data_root, task_name and num_classes at the
+# top; the tools carry them into these dicts (vpt_mm/resolve.py).
 dataset_type = 'FGVCDataset'
 benchmark = 'fgvc'
 # The paper's protocol: grid search on train -> val, then final runs

@@ -1,6 +1,8 @@
 # VTAB-1k in the folder layout most PETL code uses
 # (data/vtab-1k/<task>/{train800,val200,train800val200,test}.txt); each
 # task's base (vtab1k_<task>_bs128.py) adds the task and its class count.
+# A config of your own sets data_root, task_name and num_classes at the
+# top; the tools carry them into these dicts (vpt_mm/resolve.py).
 # Transforms as the official VPT code (A.1, footnote 3): resize to 224x224
 # ignoring the aspect ratio, ImageNet mean/std, no augmentation.
 # Batch 128 (Tab. 8: VPT p < 100, Full).

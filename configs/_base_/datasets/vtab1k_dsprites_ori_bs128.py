@@ -1,7 +1,8 @@
 # VTAB-1k Structured: dSprites/orientation (16 classes).
 _base_ = './vtab1k_bs128.py'
 task_name = 'dsprites_ori'
-data_preprocessor = dict(num_classes=16)
+num_classes = 16
+data_preprocessor = dict(num_classes=num_classes)
 train_dataloader = dict(dataset=dict(task=task_name))
 val_dataloader = dict(dataset=dict(task=task_name))
 test_dataloader = dict(dataset=dict(task=task_name))

@@ -1,7 +1,8 @@
 # VTAB-1k Structured: KITTI/distance (4 classes).
 _base_ = './vtab1k_bs128.py'
 task_name = 'kitti'
-data_preprocessor = dict(num_classes=4)
+num_classes = 4
+data_preprocessor = dict(num_classes=num_classes)
 train_dataloader = dict(dataset=dict(task=task_name))
 val_dataloader = dict(dataset=dict(task=task_name))
 test_dataloader = dict(dataset=dict(task=task_name))
