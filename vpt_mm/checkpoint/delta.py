@@ -143,7 +143,7 @@ def check_delta_binding(meta: Mapping[str, str], binding: Mapping[str, str],
                 ours.get(key)
         raise DeltaBindingError(
             f'{source}: metadata "{field}" is {json.dumps(theirs)} in the '
-            f'delta but {json.dumps(ours)} in the config\'s model: the '
+            f"delta but {json.dumps(ours)} in the config's model: the "
             'delta belongs to another config')
 
 
@@ -179,10 +179,10 @@ def check_backbone_fingerprint(meta: Mapping[str, str],
     trained_on = meta.get(BACKBONE_CHECKPOINT_KEY) or 'an uninitialised ' \
         'backbone'
     if checkpoint is None:
-        problem = (f'the model\'s backbone {fingerprint} is uninitialised '
+        problem = (f"the model's backbone {fingerprint} is uninitialised "
                    '(the config has no pretrained init_cfg for it)')
     elif fingerprint != theirs:
-        problem = (f'the model\'s backbone {fingerprint} (from {checkpoint}) '
+        problem = (f"the model's backbone {fingerprint} (from {checkpoint}) "
                    'is another')
     else:
         return
