@@ -136,3 +136,6 @@ def test_mmseg_init_model_loads_a_run_checkpoint_and_refuses_a_delta(
     save_delta(runner.model, delta, config=SEG)
     with pytest.raises(DeltaBindingError, match='uninitialised'):
         init_model(SEG, delta, device='cpu')
+    # the smoke config has no pretrained backbone: refused, never predicted
+    with pytest.raises(DeltaBindingError, match='uninitialised'):
+        MMSegInferencer(model=SEG, weights=delta, device='cpu')

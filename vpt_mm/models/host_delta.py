@@ -16,6 +16,7 @@ The delta's ``classes`` become the checkpoint's ``dataset_meta``.
 import functools
 import json
 import os.path as osp
+import sys
 
 from mmengine.model import is_model_wrapper
 
@@ -77,18 +78,31 @@ def _wrap_to_model(to_model):
 
 def install_host_delta_loading() -> bool:
     """Wrap mmengine's ``_load_checkpoint`` and ``_load_checkpoint_to_model``
-    (in ``mmengine.runner.checkpoint`` and the runner's module) so that
-    they load vpt_mm delta files as deltas; other files load as before.
+    so that they load vpt_mm delta files as deltas; other files load as
+    before.
+
+    They are replaced in ``mmengine.runner.checkpoint`` (modules imported
+    later bind the wrappers) and in every module already imported that
+    bound the originals by name (mmengine's runner and ``BaseInferencer``,
+    mmseg's ``MMSegInferencer``).
 
     Returns:
         bool: True if this call installed the wrappers.
     """
-    from mmengine.runner import checkpoint, runner
+    from mmengine.runner import checkpoint
     if getattr(checkpoint._load_checkpoint, 'vpt_mm_patched', False):
         return False
-    load = _wrap_load(checkpoint._load_checkpoint)
-    to_model = _wrap_to_model(checkpoint._load_checkpoint_to_model)
-    for module in (checkpoint, runner):
-        module._load_checkpoint = load
-        module._load_checkpoint_to_model = to_model
+    originals = {
+        '_load_checkpoint': checkpoint._load_checkpoint,
+        '_load_checkpoint_to_model': checkpoint._load_checkpoint_to_model,
+    }
+    wrapped = {
+        '_load_checkpoint': _wrap_load(originals['_load_checkpoint']),
+        '_load_checkpoint_to_model':
+        _wrap_to_model(originals['_load_checkpoint_to_model']),
+    }
+    for module in list(sys.modules.values()):
+        for name, original in originals.items():
+            if getattr(module, '__dict__', {}).get(name) is original:
+                setattr(module, name, wrapped[name])
     return True
