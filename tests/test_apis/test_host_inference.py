@@ -2,6 +2,7 @@
 vpt_mm.modules``: a run's ``iter_N.pth`` (weights-only, the data-only
 allow-list) and a delta on the config's pretrained backbone (or a clear
 refusal), never numbers from an uninitialised backbone."""
+import copy
 import os.path as osp
 import runpy
 import sys
@@ -21,6 +22,15 @@ from vpt_mm.testing import write_toy_ade20k, write_toy_fgvc
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SMOKE = osp.join(ROOT, 'configs', 'smoke', 'vpt-deep_vit-tiny_toy-fgvc.py')
 SEG = osp.join(ROOT, 'configs', 'smoke', 'vpt-deep_vit-tiny_fcn_toy-ade20k.py')
+
+
+@pytest.fixture(autouse=True, scope='module')
+def restore_default_scope():
+    """The runners and mmseg's init_model set a global default scope: give
+    the tests after these their own back."""
+    saved = copy.deepcopy(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict = saved
 
 
 @pytest.fixture(scope='module')

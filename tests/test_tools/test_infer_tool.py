@@ -2,6 +2,7 @@
 with a delta (top-k with class names, the same scores as the run's
 checkpoint) and a segmentation smoke config with a run's checkpoint (PNG
 label maps and overlays)."""
+import copy
 import importlib.util
 import json
 import os.path as osp
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
 from vpt_mm.apis.infer import list_images
@@ -20,6 +22,15 @@ from vpt_mm.testing import write_toy_ade20k, write_toy_fgvc
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SMOKE = osp.join(ROOT, 'configs', 'smoke', 'vpt-deep_vit-tiny_toy-fgvc.py')
 SEG = osp.join(ROOT, 'configs', 'smoke', 'vpt-deep_vit-tiny_fcn_toy-ade20k.py')
+
+
+@pytest.fixture(autouse=True, scope='module')
+def restore_default_scope():
+    """The runners and mmseg's init_model set a global default scope: give
+    the tests after these their own back."""
+    saved = copy.deepcopy(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict = saved
 
 
 def infer_tool():
