@@ -149,3 +149,22 @@ def test_mmseg_init_model_loads_a_run_checkpoint_and_refuses_a_delta(
     # the smoke config has no pretrained backbone: refused, never predicted
     with pytest.raises(DeltaBindingError, match='uninitialised'):
         MMSegInferencer(model=SEG, weights=delta, device='cpu')
+
+
+def test_host_test_tool_runner_with_load_from_a_delta(run, tmp_path):
+    """mmpretrain's tools/test.py: a Runner with ``load_from`` (a delta or
+    the run's checkpoint) and ``test()``: the same weights and scores."""
+    from mmengine.runner import Runner
+    _, config, pth, delta, _ = run
+    metrics, states = [], []
+    for name, load_from in (('pth', pth), ('delta', delta)):
+        cfg = Config.fromfile(config)
+        cfg.load_from = load_from
+        cfg.work_dir = str(tmp_path / name)
+        runner = Runner.from_cfg(cfg)
+        metrics.append(runner.test())
+        states.append(runner.model.state_dict())
+    assert metrics[0] == metrics[1]
+    assert 'accuracy/top1' in metrics[1]
+    for key, value in states[0].items():  # the backbone too: not random
+        assert torch.equal(states[1][key], value), key
