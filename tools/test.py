@@ -19,7 +19,7 @@ from mmengine.model import BaseTTAModel
 from mmengine.runner import Runner
 from torch.nn import Module
 
-from vpt_mm.checkpoint.delta import DELTA_CONTAINER_SUFFIX
+from vpt_mm.checkpoint.delta import DELTA_CONTAINER_SUFFIX, OVERRIDE_FLAG
 from vpt_mm.checkpoint.strict import CheckpointMismatchError
 from vpt_mm.models.delta import load_delta, unwrap
 from vpt_mm.models.ensemble import build_prompt_ensemble
@@ -52,6 +52,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         'test.py --tta')
     parser.add_argument(
         '--out', help='dump the predictions to this pickle file')
+    parser.add_argument(
+        OVERRIDE_FLAG,
+        action='store_true',
+        help='apply a delta on a backbone other than the one it was '
+        'trained on, or on an uninitialised one (logged); wrong numbers '
+        'unless you know the backbones agree')
     add_common_args(parser)
     return parser.parse_args(argv)
 
@@ -103,7 +109,9 @@ def tested_model(runner: Runner) -> Module:
     return model.module if isinstance(model, BaseTTAModel) else model
 
 
-def build_ensemble_runner(cfg: Config, files: List[str]) -> Runner:
+def build_ensemble_runner(cfg: Config,
+                          files: List[str],
+                          allow_other_backbone: bool = False) -> Runner:
     """The config's runner evaluating the prompt ensemble of ``files``.
 
     The ensemble is built first, so a run that does not fit (another
@@ -113,7 +121,8 @@ def build_ensemble_runner(cfg: Config, files: List[str]) -> Runner:
         SystemExit: With a one-line message naming the file and key.
     """
     try:
-        ensemble = build_prompt_ensemble(cfg, files)
+        ensemble = build_prompt_ensemble(
+            cfg, files, allow_other_backbone=allow_other_backbone)
     except (CheckpointMismatchError, ValueError) as error:
         raise SystemExit(f'--prompt-ensemble: {error}') from error
     cfg.load_from = None
@@ -135,7 +144,8 @@ def main(argv=None) -> None:
     if args.tta:
         use_tta(cfg)
     if args.prompt_ensemble is not None:
-        runner = build_ensemble_runner(cfg, files)
+        runner = build_ensemble_runner(cfg, files,
+                                       args.allow_other_backbone)
     elif files[0].endswith(DELTA_CONTAINER_SUFFIX):
         # the shared backbone from the config's init_cfg, then the delta;
         # strict: every trained key with its shape, and nothing else
@@ -143,7 +153,10 @@ def main(argv=None) -> None:
         runner = build_runner(cfg)
         model = tested_model(runner)
         model.init_weights()
-        load_delta(model, files[0])
+        try:
+            load_delta(model, files[0], args.allow_other_backbone)
+        except CheckpointMismatchError as error:
+            raise SystemExit(f'checkpoint: {error}') from error
     else:
         cfg.load_from = files[0]
         runner = build_runner(cfg)

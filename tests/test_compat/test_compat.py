@@ -375,7 +375,8 @@ def message_hub_checkpoint(path):
     return weights
 
 
-def test_message_hub_checkpoint_trusted_only_in_runner(tmp_path):
+def test_message_hub_checkpoint_trusted_in_runner_and_local_loader(
+        tmp_path):
     path = str(tmp_path / 'run.pth')
     weights = message_hub_checkpoint(path)
     with pytest.raises(pickle.UnpicklingError, match='Unsupported global'):
@@ -397,12 +398,16 @@ def test_message_hub_checkpoint_trusted_only_in_runner(tmp_path):
     np.testing.assert_array_equal(checkpoint['array'],
                                   np.arange(6).reshape(2, 3))
 
-    # the same file stays untrusted everywhere else
+    # torch.load itself stays strict; mmengine's load_checkpoint (the
+    # hosts' get_model, init_model, inferencers) reads the run's file
     from mmengine.runner import load_checkpoint
     with pytest.raises(pickle.UnpicklingError):
         torch.load(path)
-    with pytest.raises(pickle.UnpicklingError):
-        load_checkpoint(nn.Linear(2, 1), path)
+    model = nn.Linear(2, 1)
+    checkpoint = load_checkpoint(model, path)
+    assert checkpoint['meta']['seed'] == 7
+    for key, value in weights.items():
+        assert torch.equal(model.state_dict()[key], value)
 
 
 class SystemCall:
@@ -432,6 +437,9 @@ def test_malicious_checkpoint_rejected_in_trusted_context(tmp_path):
         Runner.load_checkpoint(stub_runner(), path)
     with pytest.raises(pickle.UnpicklingError, match='system'):
         checkpoint_globals._trust_run_checkpoints(torch.load)(path)
+    from mmengine.runner import load_checkpoint
+    with pytest.raises(pickle.UnpicklingError, match='system'):
+        load_checkpoint(nn.Linear(2, 1), path)
     assert not marker.exists()
 
 

@@ -126,7 +126,8 @@ def test_ensemble_arguments_are_checked_first(runs, argv, message):
 def test_runs_of_another_prompt_length_are_one_clear_error(runs):
     root, _, config, _, deltas = runs
     with pytest.raises(SystemExit,
-                       match=r'--prompt-ensemble: .*prompt.*shape'):
+                       match=r'--prompt-ensemble: .*"prompt_cfg.num_tokens" '
+                       r'is 4 in the delta but 6'):
         load_test_tool().main([
             config, '--prompt-ensemble', *deltas, '--work-dir',
             str(root / 'bad'), '--cfg-options',

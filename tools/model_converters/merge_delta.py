@@ -8,6 +8,9 @@ Builds CONFIG's model, loads the pretrained backbone from its
 Usage::
 
     python tools/model_converters/merge_delta.py CONFIG DELTA OUT.pth
+
+The delta must be bound to CONFIG's pretrained backbone (its fingerprint);
+``--allow-other-backbone`` merges it onto another one anyway (logged).
 """
 import argparse
 import json
@@ -16,15 +19,25 @@ import torch
 from mmengine.config import Config
 
 from vpt_mm.apis.model import build_model_from_config
+from vpt_mm.checkpoint.delta import OVERRIDE_FLAG
+from vpt_mm.checkpoint.strict import CheckpointMismatchError
 from vpt_mm.models.delta import load_delta
 
 
-def merge(config: str, delta: str, out: str) -> int:
-    """Write the merged checkpoint; returns its number of tensors."""
+def merge(config: str,
+          delta: str,
+          out: str,
+          allow_other_backbone: bool = False) -> int:
+    """Write the merged checkpoint; returns its number of tensors.
+
+    Raises:
+        CheckpointMismatchError: The delta does not fit the config or its
+            backbone (one line naming the key, field or fingerprints).
+    """
     cfg = Config.fromfile(config)
     model = build_model_from_config(cfg)
     model.init_weights()
-    meta = load_delta(model, delta)
+    meta = load_delta(model, delta, allow_other_backbone)
     state_dict = model.state_dict()
     torch.save(
         dict(
@@ -38,14 +51,23 @@ def merge(config: str, delta: str, out: str) -> int:
     return len(state_dict)
 
 
-def main() -> None:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='the config the delta was trained '
                         'with (its init_cfg names the backbone)')
     parser.add_argument('delta', help='a .delta.safetensors file')
     parser.add_argument('out', help='the full checkpoint to write (.pth)')
-    args = parser.parse_args()
-    count = merge(args.config, args.delta, args.out)
+    parser.add_argument(
+        OVERRIDE_FLAG,
+        action='store_true',
+        help='merge onto a backbone other than the delta was trained on, '
+        'or an uninitialised one (logged)')
+    args = parser.parse_args(argv)
+    try:
+        count = merge(args.config, args.delta, args.out,
+                      args.allow_other_backbone)
+    except CheckpointMismatchError as error:
+        raise SystemExit(f'merge_delta: {error}') from error
     print(f'wrote {args.out} ({count} tensors)')
 
 

@@ -7,16 +7,29 @@ one on a model is strict: every key the model trains must be there with its
 shape, and nothing else may be. Which keys a model trains is the model's
 side: :mod:`vpt_mm.models.delta`.
 
+A delta is bound to the backbone it was trained on: its metadata holds
+``backbone_sha256`` (:func:`fingerprint_tensors` of the frozen backbone),
+``backbone_checkpoint`` (the pretrained file, '' for an uninitialised
+backbone) and the fields of :data:`BINDING_FIELDS` (JSON), which
+:func:`check_delta_binding` and :func:`check_backbone_fingerprint` compare
+with the model's before a delta is applied. Only finite float tensors are
+read (:func:`check_delta_values`).
+
 API::
 
     write_delta('epoch_100.delta.safetensors', tensors, methods, 'a.py')
     tensors, meta = read_delta('epoch_100.delta.safetensors')
     check_delta(tensors, own, expected, source, owner)  # raises on misfit
+    check_delta_binding(meta, model_binding, source)    # raises on misfit
+    check_backbone_fingerprint(meta, sha256, checkpoint, source)
     apply_delta_tensors(module, tensors, expected, source)
 """
+import hashlib
 import json
+import logging
 import os
 import os.path as osp
+import warnings
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
@@ -30,6 +43,156 @@ from .strict import CheckpointMismatchError
 #: The ending a delta file must have (the writer's check); a checkpoint
 #: file with it is taken for a delta.
 DELTA_CONTAINER_SUFFIX = '.safetensors'
+
+#: The one integer tensor a delta may hold: a BatchNorm's step counter.
+INTEGER_KEY_SUFFIX = '.num_batches_tracked'
+#: The metadata key of the frozen backbone's fingerprint.
+FINGERPRINT_KEY = 'backbone_sha256'
+#: The metadata key of the pretrained backbone file ('' when none).
+BACKBONE_CHECKPOINT_KEY = 'backbone_checkpoint'
+#: Metadata fields (JSON) that must equal the model's for a delta to apply:
+#: the model's classes (a :func:`write_delta` argument), the backbone's
+#: architecture (type, arch, image and patch size), its prompt_cfg and the
+#: head's shape.
+BINDING_FIELDS = ('methods', 'signature', 'prompt_cfg', 'head')
+#: The command-line override of :func:`check_backbone_fingerprint`.
+OVERRIDE_FLAG = '--allow-other-backbone'
+
+
+class DeltaBindingError(CheckpointMismatchError):
+    """A delta does not belong to the model or backbone it is put on."""
+
+
+def fingerprint_tensors(tensors: Mapping[str, torch.Tensor]) -> str:
+    """The sha256 of ``tensors``: every key, dtype, shape and the bytes of
+    the values, in sorted key order (device and memory layout do not
+    matter).
+
+    Hashing costs one pass over the bytes, measured on one CPU core with
+    random ``VisionTransformer`` state dicts: 0.20 s for ViT-B (86 M
+    float32 values) and 0.68 s for ViT-L (303 M); a run's hook computes it
+    once (see docs/peft.md).
+
+    Returns:
+        str: 64 hex digits.
+    """
+    digest = hashlib.sha256()
+    for key in sorted(tensors):
+        value = tensors[key].detach()
+        digest.update(
+            f'{key}|{value.dtype}|{tuple(value.shape)}\n'.encode())
+        flat = value.cpu().contiguous().reshape(-1)
+        digest.update(flat.view(torch.uint8).numpy().data)
+    return digest.hexdigest()
+
+
+def check_delta_values(tensors: Mapping[str, torch.Tensor],
+                       source: str) -> None:
+    """Refuse a delta with a tensor that is not float (but for BatchNorm's
+    integer ``num_batches_tracked``) or not finite.
+
+    Raises:
+        CheckpointMismatchError: Naming the first offending key.
+    """
+    for key, value in tensors.items():
+        if key.endswith(INTEGER_KEY_SUFFIX) and value.dtype == torch.int64:
+            continue
+        if not value.is_floating_point():
+            raise CheckpointMismatchError(
+                f'{source}: key "{key}" holds {value.dtype} values; a '
+                'delta holds float tensors only')
+        if not bool(torch.isfinite(value).all()):
+            bad = int((~torch.isfinite(value)).sum())
+            raise CheckpointMismatchError(
+                f'{source}: key "{key}" holds {bad} non-finite value(s) '
+                '(NaN or inf): the delta is corrupt')
+
+
+def _decoded(text: str):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def check_delta_binding(meta: Mapping[str, str], binding: Mapping[str, str],
+                        source: str) -> None:
+    """Check a delta's metadata against the model's :data:`BINDING_FIELDS`.
+
+    A field the delta lacks (an older delta) is not compared; one it holds
+    must equal the model's.
+
+    Args:
+        meta (Mapping[str, str]): The delta's metadata.
+        binding (Mapping[str, str]): The model's fields (JSON strings).
+        source (str): The delta file, for messages.
+
+    Raises:
+        DeltaBindingError: Naming the first field that differs.
+    """
+    for field in BINDING_FIELDS:
+        if field not in meta or field not in binding:
+            continue
+        theirs, ours = _decoded(meta[field]), _decoded(binding[field])
+        if theirs == ours:
+            continue
+        if isinstance(theirs, dict) and isinstance(ours, dict):
+            key = sorted(k for k in set(theirs) | set(ours)
+                         if theirs.get(k) != ours.get(k))[0]
+            field, theirs, ours = f'{field}.{key}', theirs.get(key), \
+                ours.get(key)
+        raise DeltaBindingError(
+            f'{source}: metadata "{field}" is {json.dumps(theirs)} in the '
+            f"delta but {json.dumps(ours)} in the config's model: the "
+            'delta belongs to another config')
+
+
+def check_backbone_fingerprint(meta: Mapping[str, str],
+                               fingerprint: str,
+                               checkpoint: Optional[str],
+                               source: str,
+                               allow_other_backbone: bool = False) -> None:
+    """Check that a delta goes on the backbone it was trained on.
+
+    Args:
+        meta (Mapping[str, str]): The delta's metadata.
+        fingerprint (str): :func:`fingerprint_tensors` of the model's
+            frozen backbone, as loaded.
+        checkpoint (str, optional): The model's pretrained backbone file
+            (its ``init_cfg``); None when it has none (uninitialised).
+        source (str): The delta file, for messages.
+        allow_other_backbone (bool): Log the misfit instead of raising
+            (:data:`OVERRIDE_FLAG`).
+
+    Raises:
+        DeltaBindingError: A different or missing backbone, one line
+            naming both fingerprints and both backbone files.
+    """
+    theirs = meta.get(FINGERPRINT_KEY)
+    if theirs is None:
+        message = (f'{source}: an older delta without a backbone '
+                   f'fingerprint ("{FINGERPRINT_KEY}"): it cannot be checked '
+                   'against the backbone it goes on')
+        warnings.warn(message, stacklevel=2)
+        print_log(message, logger='current', level=logging.WARNING)
+        return
+    trained_on = meta.get(BACKBONE_CHECKPOINT_KEY) or 'an uninitialised ' \
+        'backbone'
+    if checkpoint is None:
+        problem = (f"the model's backbone {fingerprint} is uninitialised "
+                   '(the config has no pretrained init_cfg for it)')
+    elif fingerprint != theirs:
+        problem = (f"the model's backbone {fingerprint} (from {checkpoint}) "
+                   'is another')
+    else:
+        return
+    message = (f'{source}: the delta was trained on backbone {theirs} (from '
+               f'{trained_on}) but {problem}')
+    if not allow_other_backbone:
+        raise DeltaBindingError(
+            f'{message}; pass {OVERRIDE_FLAG} to apply it anyway')
+    print_log(f'{OVERRIDE_FLAG}: {message}; applying it anyway',
+              logger='current', level=logging.WARNING)
 
 
 def write_delta(filename: str,
@@ -72,7 +235,8 @@ def read_delta(
 
     Raises:
         FileNotFoundError: If there is no such file.
-        CheckpointMismatchError: The file is not a vpt_mm delta.
+        CheckpointMismatchError: The file is not a vpt_mm delta, or holds a
+            non-float or non-finite tensor.
     """
     if not osp.isfile(filename):
         raise FileNotFoundError(f'delta: no file at {filename}')
@@ -86,6 +250,7 @@ def read_delta(
         raise CheckpointMismatchError(
             f'{filename}: metadata "format" is {meta.get("format")!r}, '
             f'expected {DELTA_FORMAT!r} (not a vpt_mm delta)')
+    check_delta_values(file.content, filename)
     return file.content, meta
 
 

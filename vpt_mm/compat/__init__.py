@@ -10,7 +10,8 @@ patch is one module:
    torchvision's compiled library cannot load.
 2. :mod:`.mmcv_ext`: a placeholder for mmcv-lite's missing ``mmcv._ext``.
 3. :mod:`.checkpoint_globals`: the data-only globals of mmengine's own
-   checkpoints (``--resume``, ``load_from``) under ``weights_only``.
+   checkpoints (``--resume``, ``load_from``, and mmengine's local-file
+   loader behind the hosts' inference APIs) under ``weights_only``.
 4. :mod:`.config_lookup`: ``mmseg::``/``mmpretrain::`` config bases
    without ``pkg_resources``.
 5. :mod:`.config_lookup`: a cache of mmengine's metafile look-up of those
@@ -28,7 +29,8 @@ __all__ = ['apply']
 
 def apply() -> None:
     """Apply every import-time patch; each is a no-op where not needed."""
-    from .checkpoint_globals import allow_mmengine_checkpoint_globals
+    from .checkpoint_globals import (allow_mmengine_checkpoint_globals,
+                                     allow_run_checkpoints_in_local_loader)
     from .config_lookup import (cache_external_config_lookup,
                                 use_importlib_package_lookup)
     from .mmcv_ext import install_mmcv_ext_placeholder
@@ -36,5 +38,6 @@ def apply() -> None:
     register_torchvision_cpu_ops()
     install_mmcv_ext_placeholder()
     allow_mmengine_checkpoint_globals()
+    allow_run_checkpoints_in_local_loader()
     use_importlib_package_lookup()
     cache_external_config_lookup()

@@ -4,9 +4,15 @@ torch >= 2.6 loads checkpoints with ``weights_only=True``. mmengine's
 checkpoints carry a ``HistoryBuffer`` and numpy values, so ``--resume`` and
 ``load_from`` fail. :func:`allow_mmengine_checkpoint_globals` makes
 :meth:`mmengine.runner.Runner.load_checkpoint` (resume and ``load_from``,
-i.e. a run's own checkpoints) accept exactly those data-only globals.
-Third-party weights (``init_cfg``, converters) keep torch's strict default.
-Nothing turns ``weights_only`` off.
+i.e. a run's own checkpoints) accept exactly those data-only globals, and
+:func:`allow_run_checkpoints_in_local_loader` does the same for mmengine's
+local-file loader, which ``mmengine.runner.load_checkpoint`` uses: the
+hosts' inference APIs (mmpretrain's ``get_model`` and inferencers,
+mmseg's ``init_model`` and ``MMSegInferencer``) then load a run's
+``iter_N.pth``/``epoch_N.pth``. The allow-list holds data only (no
+callable but the one ``getattr`` of ``HistoryBuffer`` statistics), so a
+file that asks for anything else still fails. Nothing turns
+``weights_only`` off.
 """
 import contextlib
 import functools
@@ -86,6 +92,31 @@ def allow_mmengine_checkpoint_globals() -> bool:
     if getattr(Runner.load_checkpoint, 'vpt_mm_patched', False):
         return False
     Runner.load_checkpoint = _trust_run_checkpoints(Runner.load_checkpoint)
+    return True
+
+
+def allow_run_checkpoints_in_local_loader() -> bool:
+    """Let mmengine's local-file checkpoint loader (the ``''`` scheme of
+    ``CheckpointLoader``, behind ``mmengine.runner.load_checkpoint``) read
+    a run's own checkpoints under ``weights_only`` loading.
+
+    Returns:
+        bool: True if the loader was patched by this call.
+    """
+    if not hasattr(torch.serialization, 'safe_globals'):
+        return False
+    from mmengine.runner.checkpoint import CheckpointLoader
+    loader = CheckpointLoader._schemes.get('')
+    if loader is None or getattr(loader, 'vpt_mm_patched', False):
+        return False
+
+    @functools.wraps(loader)
+    def load_from_local(filename, map_location):
+        with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
+            return loader(filename, map_location)
+
+    load_from_local.vpt_mm_patched = True
+    CheckpointLoader.register_scheme('', load_from_local, force=True)
     return True
 
 

@@ -13,7 +13,13 @@ API::
     save_delta(model, 'epoch_100.delta.safetensors', config='a.py')
     tensors, meta = read_delta('epoch_100.delta.safetensors')  # the file
     apply_delta(model, tensors, source='epoch_100.delta.safetensors')
-    load_delta(model, 'epoch_100.delta.safetensors')  # read + apply
+    load_delta(model, 'epoch_100.delta.safetensors')  # read, check, apply
+
+A delta is bound to its backbone (:mod:`.delta_binding`): ``save_delta``
+records the frozen backbone's fingerprint, its pretrained file, the
+architecture, prompt_cfg, methods and head; ``load_delta`` refuses a
+delta of another config, or on another or an uninitialised backbone
+(unless ``allow_other_backbone``, which is logged).
 """
 from typing import Dict, List, Optional
 
@@ -21,8 +27,9 @@ import torch
 from mmengine.model import is_model_wrapper
 from torch import nn
 
-from vpt_mm.checkpoint.delta import (apply_delta_tensors, read_delta,
-                                     write_delta)
+from vpt_mm.checkpoint.delta import (apply_delta_tensors, check_delta,
+                                     read_delta, write_delta)
+from .delta_binding import binding_meta, check_binding
 from .trainable import answers_trained_contract
 
 
@@ -92,9 +99,13 @@ def model_methods(model: nn.Module) -> List[str]:
     the delta's metadata (e.g. ``['ImageClassifier', 'BiasTuning',
     'PromptedViT', 'LinearClsHead']``)."""
     model = unwrap(model)
-    names = [type(model).__name__]
+    # a model that evaluates runs of another (a prompt ensemble) names it
+    names = [getattr(model, 'delta_model_type', type(model).__name__)]
     for child_name in ('backbone', 'neck', 'head', 'decode_head'):
         child = model._modules.get(child_name)
+        if child is None and child_name == 'head' and \
+                model._modules.get('heads') is not None:
+            child = model._modules['heads'][0]
         while child is not None:
             names.append(type(child).__name__)
             child = child._modules.get('module') if \
@@ -105,20 +116,27 @@ def model_methods(model: nn.Module) -> List[str]:
 def save_delta(model: nn.Module,
                filename: str,
                config: Optional[str] = None,
-               extra_meta: Optional[Dict[str, str]] = None) -> List[str]:
-    """Write :func:`delta_state_dict` of ``model`` to ``filename``.
+               extra_meta: Optional[Dict[str, str]] = None,
+               fingerprint: Optional[str] = None) -> List[str]:
+    """Write :func:`delta_state_dict` of ``model`` to ``filename``, bound
+    to its backbone (:func:`.delta_binding.binding_meta`).
 
     Args:
         model (nn.Module): The (possibly DDP-wrapped) model.
         filename (str): A ``.safetensors`` path.
         config (str, optional): The config file the model was built from.
-        extra_meta (dict, optional): More string metadata (epoch, iter).
+        extra_meta (dict, optional): More string metadata (epoch, iter,
+            ``classes`` as JSON, ``dataset``).
+        fingerprint (str, optional): The backbone's fingerprint when
+            already computed (a run's frozen backbone does not change).
 
     Returns:
         list[str]: The keys written.
     """
     tensors = delta_state_dict(model)
-    write_delta(filename, tensors, model_methods(model), config, extra_meta)
+    meta = binding_meta(unwrap(model), list(tensors), fingerprint)
+    meta.update(extra_meta or {})
+    write_delta(filename, tensors, model_methods(model), config, meta)
     return list(tensors)
 
 
@@ -137,8 +155,31 @@ def apply_delta(model: nn.Module, tensors: Dict[str, torch.Tensor],
     apply_delta_tensors(model, tensors, delta_keys(model), source)
 
 
-def load_delta(model: nn.Module, filename: str) -> Dict[str, str]:
-    """:func:`read_delta` then :func:`apply_delta`; returns the metadata."""
+def load_delta(model: nn.Module,
+               filename: str,
+               allow_other_backbone: bool = False) -> Dict[str, str]:
+    """Read a delta, check it is bound to ``model`` and its backbone
+    (loaded from the config's ``init_cfg``), then apply it.
+
+    Args:
+        model (nn.Module): The model, its backbone loaded.
+        filename (str): The delta file.
+        allow_other_backbone (bool): Apply it on another or an
+            uninitialised backbone (logged) instead of refusing.
+
+    Returns:
+        dict: The delta's metadata.
+
+    Raises:
+        CheckpointMismatchError: One line naming the key, the field, or
+            both backbones' fingerprints (a ``DeltaBindingError``).
+    """
     tensors, meta = read_delta(filename)
-    apply_delta(model, tensors, filename)
+    model = unwrap(model)
+    trained = delta_keys(model)
+    check_delta(tensors, model.state_dict(), trained, filename,
+                type(model).__name__)
+    check_binding(model, meta, filename, trained, allow_other_backbone,
+                  methods=model_methods(model))
+    apply_delta_tensors(model, tensors, trained, filename)
     return meta

@@ -26,6 +26,8 @@ from vpt_mm.checkpoint.strict import (CheckpointMismatchError,
 from vpt_mm.prompts.stacked import StackedPrompts
 from vpt_mm.registry import register_classifier
 from .backbones.prompted_vit import PromptedViT
+from .delta import delta_keys, model_methods
+from .delta_binding import check_binding
 
 PROMPT_PREFIX = 'backbone.prompt.'
 HEAD_PREFIX = 'head.'
@@ -36,6 +38,9 @@ class PromptEnsemble(ImageClassifier):
     """An :class:`ImageClassifier` on a prompted backbone with ``num_sets``
     prompt sets and heads, for evaluation (``predict`` / ``tensor``).
 
+    Its delta metadata names the runs' ``ImageClassifier``
+    (:attr:`delta_model_type`), so a run's delta is checked against it.
+
     Args:
         num_sets (int): k, the number of runs ensembled (>= 1).
         **kwargs: The runs' ``ImageClassifier`` config (``backbone``
@@ -45,6 +50,8 @@ class PromptEnsemble(ImageClassifier):
     The state dict holds the shared backbone once, prompt set ``j`` under
     ``backbone.prompt.sets.{j}.`` and head ``j`` under ``heads.{j}.``.
     """
+
+    delta_model_type = 'ImageClassifier'
 
     def __init__(self, num_sets: int, **kwargs) -> None:
         if isinstance(num_sets, bool) or not isinstance(num_sets, int) or \
@@ -94,9 +101,11 @@ class PromptEnsemble(ImageClassifier):
             self.ensemble_logits(inputs), data_samples)
 
 
-def build_prompt_ensemble(cfg: Config,
-                          checkpoint_files: Sequence[str],
-                          device: Optional[str] = None) -> PromptEnsemble:
+def build_prompt_ensemble(
+        cfg: Config,
+        checkpoint_files: Sequence[str],
+        device: Optional[str] = None,
+        allow_other_backbone: bool = False) -> PromptEnsemble:
     """A :class:`PromptEnsemble` of the runs of ``cfg`` in
     ``checkpoint_files`` (k >= 1, mmengine checkpoints or delta files).
 
@@ -104,10 +113,13 @@ def build_prompt_ensemble(cfg: Config,
     config's pretrained ``init_cfg``); every other file must agree with it
     on every tensor that is neither a prompt nor the head: one frozen
     backbone serves all runs (VPT+Bias or [CLS]-Learned runs, whose
-    backbones differ, cannot share one forward).
+    backbones differ, cannot share one forward). A delta must be bound to
+    the config and its backbone (:func:`.delta_binding.check_binding`;
+    ``allow_other_backbone`` logs another or a missing backbone instead).
 
     Raises:
-        CheckpointMismatchError: Naming the file and key that do not fit.
+        CheckpointMismatchError: Naming the file and key that do not fit
+            (a ``DeltaBindingError`` for another config or backbone).
     """
     if not checkpoint_files:
         raise ValueError('build_prompt_ensemble needs at least one '
@@ -126,12 +138,18 @@ def build_prompt_ensemble(cfg: Config,
     deltas = [
         name.endswith(DELTA_CONTAINER_SUFFIX) for name in checkpoint_files
     ]
-    runs = [
-        read_delta(name)[0] if delta else read_state_dict(name)
+    reads = [
+        read_delta(name) if delta else (read_state_dict(name), None)
         for name, delta in zip(checkpoint_files, deltas)
     ]
+    runs = [tensors for tensors, _ in reads]
     if any(deltas):
         model.init_weights()  # the pretrained backbone under the deltas
+        trained = delta_keys(model)
+        for name, (_, meta) in zip(checkpoint_files, reads):
+            if meta is not None:
+                check_binding(model, meta, name, trained,
+                              allow_other_backbone, model_methods(model))
     source = ', '.join(osp.basename(name) for name in checkpoint_files)
     model_keys = set(model.state_dict())
     combined = {}

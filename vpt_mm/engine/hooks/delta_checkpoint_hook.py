@@ -1,14 +1,30 @@
 """Save each checkpoint's delta (what the run trains) next to it."""
+import json
 import os.path as osp
-from typing import Optional
+from typing import Dict, Optional
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook, Hook
 from mmengine.logging import print_log
 
 from vpt_mm.checkpoint.names import DELTA_FILE_SUFFIX
-from vpt_mm.models.delta import save_delta, unwrap
+from vpt_mm.models.delta import delta_keys, save_delta, unwrap
+from vpt_mm.models.delta_binding import backbone_fingerprint
 from vpt_mm.registry import register_hook
+
+
+def dataset_meta(runner, meta: dict) -> Dict[str, str]:
+    """The delta's ``classes`` (JSON) and ``dataset`` (the training set's
+    type, and its ``name`` or ``task`` where the config gives one)."""
+    out = {}
+    classes = (meta.get('dataset_meta') or {}).get('classes')
+    if classes:
+        out['classes'] = json.dumps(list(classes))
+    dataset = (runner.cfg.get('train_dataloader') or {}).get('dataset', {})
+    if isinstance(dataset, dict) and dataset.get('type'):
+        name = dataset.get('name') or dataset.get('task')
+        out['dataset'] = str(dataset['type']) + (f'({name})' if name else '')
+    return out
 
 
 @register_hook
@@ -40,6 +56,7 @@ class DeltaCheckpointHook(Hook):
         self.out_dir = out_dir
         self._skip: Optional[bool] = None
         self._config_text: Optional[str] = None
+        self._fingerprint: Optional[str] = None
 
     def _full_fine_tune(self, runner) -> bool:
         """True (and logged, the first time) when every parameter of the
@@ -86,17 +103,23 @@ class DeltaCheckpointHook(Hook):
             return
         if self._config_text is None:  # formatting a config takes a while
             self._config_text = runner.cfg.pretty_text
+        model = unwrap(runner.model)
+        if self._fingerprint is None:  # the frozen backbone never changes
+            self._fingerprint = backbone_fingerprint(model, delta_keys(model))
         path = self.delta_path(runner, checkpoint)
         meta = checkpoint.get('meta', {})
         config = getattr(runner.cfg, 'filename', None) or ''
+        extra = dict(
+            epoch=meta.get('epoch', runner.epoch),
+            iter=meta.get('iter', runner.iter),
+            config_text=self._config_text)
+        extra.update(dataset_meta(runner, meta))
         keys = save_delta(
-            runner.model,
+            model,
             path,
             config=config,
-            extra_meta=dict(
-                epoch=meta.get('epoch', runner.epoch),
-                iter=meta.get('iter', runner.iter),
-                config_text=self._config_text))
+            extra_meta=extra,
+            fingerprint=self._fingerprint)
         with open(osp.join(osp.dirname(path), 'last_delta'), 'w') as file:
             file.write(path)
         print_log(f'Saved the delta ({len(keys)} tensors) to {path}',
