@@ -38,13 +38,16 @@ def table_rows():
 
 @pytest.fixture
 def ratio():
-    """The value of a ratio cell ('1.23×'), asserted plausible."""
+    """The value of a ratio cell ('1.23×'), asserted well formed. Steps of
+    the tiny models take well under a millisecond, so on a loaded machine a
+    ratio can be anything from '0.00×' to hundreds: only its form and sign
+    are checked here (the measured ratios are the benchmark's report)."""
 
     def read(cell):
         match = RATIO.match(cell)
         assert match, cell
         value = float(match.group(1))
-        assert 0.01 < value < 100, cell
+        assert 0 <= value < 1e4, cell
         return value
 
     return read
