@@ -2,7 +2,6 @@
 vpt_mm.modules``: a run's ``iter_N.pth`` (weights-only, the data-only
 allow-list) and a delta on the config's pretrained backbone (or a clear
 refusal), never numbers from an uninitialised backbone."""
-import copy
 import os.path as osp
 import runpy
 import sys
@@ -24,13 +23,8 @@ SMOKE = osp.join(ROOT, 'configs', 'smoke', 'vpt-deep_vit-tiny_toy-fgvc.py')
 SEG = osp.join(ROOT, 'configs', 'smoke', 'vpt-deep_vit-tiny_fcn_toy-ade20k.py')
 
 
-@pytest.fixture(autouse=True, scope='module')
-def restore_default_scope():
-    """The runners and mmseg's init_model set a global default scope: give
-    the tests after these their own back."""
-    saved = copy.deepcopy(DefaultScope._instance_dict)
-    yield
-    DefaultScope._instance_dict = saved
+# runners and mmseg's init_model set a global default scope (conftest.py)
+pytestmark = pytest.mark.usefixtures('restore_default_scope')
 
 
 @pytest.fixture(scope='module')

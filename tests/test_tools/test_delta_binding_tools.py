@@ -26,13 +26,8 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SMOKE = osp.join(ROOT, 'configs', 'smoke', 'vpt-deep_vit-tiny_toy-fgvc.py')
 
 
-@pytest.fixture(autouse=True, scope='module')
-def restore_default_scope():
-    """The runners and mmseg's init_model set a global default scope: give
-    the tests after these their own back."""
-    saved = copy.deepcopy(DefaultScope._instance_dict)
-    yield
-    DefaultScope._instance_dict = saved
+# runners and mmseg's init_model set a global default scope (conftest.py)
+pytestmark = pytest.mark.usefixtures('restore_default_scope')
 
 
 def load_tool(path):

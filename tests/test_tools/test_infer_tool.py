@@ -2,7 +2,6 @@
 with a delta (top-k with class names, the same scores as the run's
 checkpoint) and a segmentation smoke config with a run's checkpoint (PNG
 label maps and overlays)."""
-import copy
 import importlib.util
 import json
 import os.path as osp
@@ -13,7 +12,6 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
 from vpt_mm.apis.infer import list_images
@@ -24,13 +22,8 @@ SMOKE = osp.join(ROOT, 'configs', 'smoke', 'vpt-deep_vit-tiny_toy-fgvc.py')
 SEG = osp.join(ROOT, 'configs', 'smoke', 'vpt-deep_vit-tiny_fcn_toy-ade20k.py')
 
 
-@pytest.fixture(autouse=True, scope='module')
-def restore_default_scope():
-    """The runners and mmseg's init_model set a global default scope: give
-    the tests after these their own back."""
-    saved = copy.deepcopy(DefaultScope._instance_dict)
-    yield
-    DefaultScope._instance_dict = saved
+# runners and mmseg's init_model set a global default scope (conftest.py)
+pytestmark = pytest.mark.usefixtures('restore_default_scope')
 
 
 def infer_tool():
