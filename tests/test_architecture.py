@@ -26,7 +26,8 @@ FLOORS = {
     'modules': 5,
 }
 TORCH_FREE = ('vpt_mm', 'vpt_mm.compat', 'vpt_mm.tasks', 'vpt_mm.sweep',
-              'vpt_mm.checkpoint', 'vpt_mm.checkpoint.names', 'vpt_mm.zoo',
+              'vpt_mm.checkpoint', 'vpt_mm.checkpoint.names',
+              'vpt_mm.checkpoint.atomic', 'vpt_mm.zoo',
               'vpt_mm.prompts', 'vpt_mm.preparation',
               'vpt_mm.resolve')
 MAX_LINES = 400

@@ -19,6 +19,7 @@ import torch
 from mmengine.config import Config
 
 from vpt_mm.apis.model import build_model_from_config
+from vpt_mm.checkpoint.atomic import atomic_path
 from vpt_mm.checkpoint.delta import OVERRIDE_FLAG
 from vpt_mm.checkpoint.strict import CheckpointMismatchError
 from vpt_mm.models.delta import load_delta
@@ -39,15 +40,16 @@ def merge(config: str,
     model.init_weights()
     meta = load_delta(model, delta, allow_other_backbone)
     state_dict = model.state_dict()
-    torch.save(
-        dict(
-            state_dict=state_dict,
-            meta=dict(
-                config=config,
-                delta=delta,
-                methods=json.loads(meta.get('methods', '[]')),
-                epoch=meta.get('epoch'),
-                iter=meta.get('iter'))), out)
+    with atomic_path(out) as tmp:
+        torch.save(
+            dict(
+                state_dict=state_dict,
+                meta=dict(
+                    config=config,
+                    delta=delta,
+                    methods=json.loads(meta.get('methods', '[]')),
+                    epoch=meta.get('epoch'),
+                    iter=meta.get('iter'))), tmp)
     return len(state_dict)
 
 

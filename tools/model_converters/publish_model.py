@@ -13,6 +13,7 @@ import hashlib
 
 import torch
 
+from vpt_mm.checkpoint.atomic import atomic_path
 from vpt_mm.compat.checkpoint_globals import mmengine_checkpoint_globals
 
 PLAIN_TYPES = (str, int, float, bool, type(None))
@@ -34,7 +35,8 @@ def publish(src: str, dst: str) -> str:
         for key, value in checkpoint.get('meta', {}).items()
         if isinstance(value, PLAIN_TYPES)
     }
-    torch.save(dict(state_dict=checkpoint['state_dict'], meta=meta), dst)
+    with atomic_path(dst) as tmp:
+        torch.save(dict(state_dict=checkpoint['state_dict'], meta=meta), tmp)
     with open(dst, 'rb') as file:
         return hashlib.sha256(file.read()).hexdigest()[:8]
 

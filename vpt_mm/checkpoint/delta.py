@@ -27,7 +27,6 @@ API::
 import hashlib
 import json
 import logging
-import os
 import os.path as osp
 import warnings
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
@@ -36,6 +35,7 @@ import torch
 from mmengine.logging import print_log
 from torch import nn
 
+from .atomic import atomic_path
 from .io import UnreadableWeightsError, load_weights_file
 from .names import DELTA_FORMAT
 from .strict import CheckpointMismatchError
@@ -225,8 +225,8 @@ def write_delta(filename: str,
     }
     for key, value in (extra_meta or {}).items():
         meta[key] = str(value)
-    os.makedirs(osp.dirname(osp.abspath(filename)), exist_ok=True)
-    save_file(dict(tensors), filename, metadata=meta)
+    with atomic_path(filename) as tmp:
+        save_file(dict(tensors), tmp, metadata=meta)
 
 
 def read_delta(

@@ -1,10 +1,10 @@
 """What a sweep keeps on disk: the files of a run dir and a task dir,
 written atomically, and the state of a run they tell."""
 import json
-import os
 import os.path as osp
 from typing import Optional
 
+from vpt_mm.checkpoint.atomic import atomic_path
 from vpt_mm.checkpoint.names import DELTA_FILE_SUFFIX
 from .spec import Run
 
@@ -37,12 +37,9 @@ def read_json(path: str) -> Optional[dict]:
 
 def write_json(path: str, data: dict) -> None:
     """Write atomically: a killed sweep never leaves half a file."""
-    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w') as file:
+    with atomic_path(path) as tmp, open(tmp, 'w') as file:
         json.dump(data, file, indent=2)
         file.write('\n')
-    os.replace(tmp, path)
 
 
 def read_result(run: Run) -> Optional[dict]:

@@ -1,11 +1,10 @@
 """The whole conversion: read, recognise, convert, check and save."""
-import os
-import os.path as osp
 from typing import Any, Dict, Optional
 
 import torch
 from mmengine.logging import print_log
 
+from ..atomic import atomic_path
 from .convnext import convert_convnext
 from .errors import ConversionError, some_keys
 from .layout import detect_layout, read_source
@@ -132,9 +131,8 @@ def convert_pretrained(src: str,
     if prompt_tensors is not None:
         meta.update(merge_prompts(state_dict, prompt_tensors, prompts))
         meta['prompts'] = str(prompts)
-    folder = osp.dirname(osp.abspath(dst))
-    os.makedirs(folder, exist_ok=True)
-    torch.save(dict(state_dict=state_dict, meta=meta), dst)
+    with atomic_path(dst) as tmp:
+        torch.save(dict(state_dict=state_dict, meta=meta), tmp)
     print_log(
         f'Converted {src} ({layout}, {len(state_dict)} tensors) to {dst}',
         logger='current')
