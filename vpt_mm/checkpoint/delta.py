@@ -303,6 +303,14 @@ def apply_delta_tensors(module: nn.Module,
     """
     check_delta(tensors, module.state_dict(), expected, source,
                 type(module).__name__)
+    load_checked_delta(module, tensors, source)
+
+
+def load_checked_delta(module: nn.Module,
+                       tensors: Mapping[str, torch.Tensor],
+                       source: str) -> None:
+    """Load ``tensors`` that passed :func:`check_delta` on top of
+    ``module`` (its other tensors stay as they are)."""
     module.load_state_dict(tensors, strict=False)
     print_log(f'Loaded the delta {source}: {len(tensors)} trained tensors',
               logger='current')

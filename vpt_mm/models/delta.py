@@ -28,9 +28,11 @@ from mmengine.model import is_model_wrapper
 from torch import nn
 
 from vpt_mm.checkpoint.delta import (apply_delta_tensors, check_delta,
-                                     read_delta, write_delta)
-from .delta_binding import binding_meta, check_binding
-from .trainable import answers_trained_contract
+                                     load_checked_delta, read_delta,
+                                     write_delta)
+from .delta_binding import (backbone_chain, binding_meta, check_binding,
+                            model_head)
+from .trainable import answers_trained_contract, wrapped_chain
 
 
 def unwrap(model: nn.Module) -> nn.Module:
@@ -101,16 +103,13 @@ def model_methods(model: nn.Module) -> List[str]:
     model = unwrap(model)
     # a model that evaluates runs of another (a prompt ensemble) names it
     names = [getattr(model, 'delta_model_type', type(model).__name__)]
-    for child_name in ('backbone', 'neck', 'head', 'decode_head'):
-        child = model._modules.get(child_name)
-        if child is None and child_name == 'head' and \
-                model._modules.get('heads') is not None:
-            child = model._modules['heads'][0]
-        while child is not None:
-            names.append(type(child).__name__)
-            child = child._modules.get('module') if \
-                answers_trained_contract(child) else None
-    return names
+    chains = [
+        backbone_chain(model),
+        wrapped_chain(model._modules.get('neck')),
+        wrapped_chain(model_head(model))
+    ]
+    return names + [type(module).__name__ for chain in chains
+                    for module in chain]
 
 
 def save_delta(model: nn.Module,
@@ -181,5 +180,5 @@ def load_delta(model: nn.Module,
                 type(model).__name__)
     check_binding(model, meta, filename, trained, allow_other_backbone,
                   methods=model_methods(model))
-    apply_delta_tensors(model, tensors, trained, filename)
+    load_checked_delta(model, tensors, filename)
     return meta

@@ -24,7 +24,7 @@ from torch import nn
 from vpt_mm.checkpoint.delta import (BACKBONE_CHECKPOINT_KEY, FINGERPRINT_KEY,
                                      check_backbone_fingerprint,
                                      check_delta_binding, fingerprint_tensors)
-from .trainable import answers_trained_contract
+from .trainable import wrapped_chain
 
 #: prompt_cfg keys that only say how prompts start: a delta overwrites them.
 _INIT_ONLY = ('init', 'init_file')
@@ -38,12 +38,7 @@ def _json(value) -> str:
 def backbone_chain(model: nn.Module) -> List[nn.Module]:
     """The backbone and the modules it wraps (a PEFT wrapper's module),
     outermost first; empty for a model without a ``backbone``."""
-    chain, child = [], model._modules.get('backbone')
-    while child is not None:
-        chain.append(child)
-        child = child._modules.get('module') if \
-            answers_trained_contract(child) else None
-    return chain
+    return wrapped_chain(model._modules.get('backbone'))
 
 
 def model_head(model: nn.Module) -> Optional[nn.Module]:

@@ -13,7 +13,7 @@ A module that decides itself what of it trains answers two questions:
 
 Names are relative to the module and are its ``state_dict`` keys.
 """
-from typing import Iterable
+from typing import Iterable, List, Optional
 
 from torch import nn
 
@@ -23,6 +23,17 @@ def answers_trained_contract(module: nn.Module) -> bool:
     PEFT wrapper); a host module does not."""
     return callable(getattr(module, 'trained_modules', None)) and callable(
         getattr(module, 'trained_parameters', None))
+
+
+def wrapped_chain(module: Optional[nn.Module]) -> List[nn.Module]:
+    """``module`` and the modules it wraps (a PEFT wrapper's ``module``),
+    outermost first; empty for None."""
+    chain = []
+    while module is not None:
+        chain.append(module)
+        module = module._modules.get('module') if \
+            answers_trained_contract(module) else None
+    return chain
 
 
 def keep_frozen_in_eval(root: nn.Module,
