@@ -17,7 +17,7 @@ and side network) follow the mode; every other part of the backbone stays
 in eval mode, so frozen BatchNorm statistics never change and the frozen
 encoder's dropout is off, as in the official VPT code.
 """
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, Iterable, List, Optional, Union
 
 from mmengine.model import BaseModule
 from mmengine.registry import MODELS as ROOT_MODELS
@@ -50,7 +50,7 @@ class PEFTWrapper(BaseModule):
     keeps it (its prompts), so wrappers compose with prompts (VPT+Bias).
     Subclasses then train parts of the backbone with
     :meth:`add_trained_module` (as a whole) or
-    :meth:`add_trained_parameter`, or add modules of their own (which
+    :meth:`add_trained_parameters`, or add modules of their own (which
     train).
 
     Args:
@@ -89,19 +89,20 @@ class PEFTWrapper(BaseModule):
         if name not in self._added_names:
             self._added_names.append(name)
 
-    def add_trained_parameter(self, param: nn.Parameter) -> None:
-        """Mark one parameter of the backbone as trained."""
-        keys = [
-            key
+    def add_trained_parameters(self,
+                               params: Iterable[nn.Parameter]) -> None:
+        """Mark single parameters of the backbone as trained."""
+        keys = {
+            id(value): key
             for key, value in self.module.state_dict(keep_vars=True).items()
-            if value is param
-        ]
-        if not keys:
-            raise ValueError('the parameter is not one of the wrapped '
-                             f'{type(self.module).__name__}')
-        param.requires_grad = True
-        if keys[0] not in self._added_parameters:
-            self._added_parameters.append(keys[0])
+        }
+        for param in params:
+            if id(param) not in keys:
+                raise ValueError('the parameter is not one of the wrapped '
+                                 f'{type(self.module).__name__}')
+            param.requires_grad = True
+            if keys[id(param)] not in self._added_parameters:
+                self._added_parameters.append(keys[id(param)])
 
     def _name_in_backbone(self, module: nn.Module) -> str:
         for name, candidate in self.module.named_modules():

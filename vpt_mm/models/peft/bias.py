@@ -28,12 +28,12 @@ class BiasTuning(PEFTWrapper):
                  module: Union[dict, nn.Module],
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(module, init_cfg=init_cfg)
-        self.num_biases = 0
-        for sub in self.module.modules():
-            bias = getattr(sub, 'bias', None)
-            if isinstance(bias, nn.Parameter):
-                self.add_trained_parameter(bias)
-                self.num_biases += 1
+        biases = [
+            sub.bias for sub in self.module.modules()
+            if isinstance(getattr(sub, 'bias', None), nn.Parameter)
+        ]
+        self.add_trained_parameters(biases)
+        self.num_biases = len(biases)
         if self.num_biases == 0:
             raise ValueError(f'BiasTuning: {type(self.module).__name__} has '
                              'no module with a bias parameter')
