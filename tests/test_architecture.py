@@ -17,7 +17,7 @@ ROOT = osp.dirname(vpt_mm.__file__)
 # the floor each room lives on; a module may import its own room and the
 # rooms on lower floors only
 FLOORS = {
-    '__init__': 0, 'compat': 0, 'tasks': 0, 'resolve': 0,
+    '__init__': 0, 'compat': 0, 'tasks': 0, 'resolve': 0, 'runlock': 0,
     'checkpoint': 1, 'prompts': 1, 'registry': 1,
     'models': 2, 'datasets': 2, 'evaluation': 2,
     'engine': 3,
@@ -29,7 +29,7 @@ TORCH_FREE = ('vpt_mm', 'vpt_mm.compat', 'vpt_mm.tasks', 'vpt_mm.sweep',
               'vpt_mm.checkpoint', 'vpt_mm.checkpoint.names',
               'vpt_mm.checkpoint.atomic', 'vpt_mm.zoo',
               'vpt_mm.prompts', 'vpt_mm.preparation',
-              'vpt_mm.resolve')
+              'vpt_mm.resolve', 'vpt_mm.runlock')
 MAX_LINES = 400
 
 

@@ -8,7 +8,9 @@ protocol's tuning split (VTAB train800, FGVC train) and is scored on val
 (train+val) and is scored on test (last-epoch top-1, mean and std). Each
 run is one ``tools/train.py`` process (or ``tools/dist_train.sh`` with
 ``--gpus``), ``--jobs N`` of them at a time; finished runs are skipped,
-so a killed sweep continues where it stopped.
+so a killed sweep continues where it stopped. SIGTERM (Slurm, ``timeout``)
+stops the sweep and its runs (exit status 143); a run dir or task dir held
+by another process is refused with its pid.
 
 Examples:
     python tools/sweep.py CONFIG --dry-run
@@ -26,6 +28,7 @@ from typing import List, Optional
 
 from vpt_mm.sweep import (METRIC, Launcher, SweepError, cuda_devices,
                           load_task, run_sweep, write_summary)
+from vpt_mm.sweep.processes import SweepInterrupted, stop_on_signals
 
 TOOLS_DIR = osp.dirname(osp.abspath(__file__))
 
@@ -133,6 +136,11 @@ def aggregate(dirs: List[str], names: Optional[List[str]],
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
+    with stop_on_signals():
+        return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
     try:
         if args.aggregate:
             aggregate(args.aggregate, args.method_name, args.summary_dir)
@@ -161,6 +169,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     except SweepError as error:
         print(f'sweep: {error}', file=sys.stderr)
         return 2
+    except OSError as error:  # a sweep dir that cannot be written...
+        print(f'sweep: {error.strerror}: {error.filename}', file=sys.stderr)
+        return 2
+    except SweepInterrupted as stop:
+        print(f'sweep: stopped by {stop}; the runs going on were stopped. '
+              'Run the same command again to continue.', file=sys.stderr)
+        return 128 + stop.signum
     print(f'runs: {stats.trained} trained, {stats.skipped} skipped (already '
           f'finished), {len(stats.failed)} failed; tasks complete: '
           f'{", ".join(stats.complete) or "none"}')

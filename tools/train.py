@@ -12,6 +12,7 @@ import torch
 
 from vpt_mm.apis.runner import (add_common_args, build_runner,
                                  close_distributed, load_config)
+from vpt_mm.runlock import RunDirLocked, hold_work_dir
 
 
 def parse_args() -> argparse.Namespace:
@@ -55,6 +56,10 @@ def main() -> None:
         cfg.val_cfg = None
         cfg.val_dataloader = None
         cfg.val_evaluator = None
+    try:  # one writer per work dir (released when this process ends)
+        lock = hold_work_dir(cfg.work_dir)  # noqa: F841
+    except RunDirLocked as error:
+        raise SystemExit(f'--work-dir: {error}') from None
     build_runner(cfg).train()
     close_distributed()
 

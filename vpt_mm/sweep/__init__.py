@@ -24,6 +24,13 @@ last ``accuracy/top1`` in its own mmengine logs
 succeeded and its score was read; so finished runs are skipped and killed
 ones run again (resuming from their latest checkpoint).
 
+Faults: the sweep holds its task dir's lock and ``tools/train.py`` its
+run dir's (:mod:`vpt_mm.runlock`), so a second sweep or a run left behind
+is refused with the holder's pid; SIGTERM stops the sweep and its runs
+(exit status 143), and on Linux a run dies with its sweep even after a
+``kill -9``; a ``sweep_result.json`` whose score is not a finite number in
+[0, 100] is re-scored from the run's logs, not trusted.
+
 The config declares the protocol (dataset base), the task and the grid
 (schedule base)::
 
@@ -40,9 +47,11 @@ and, to search the prompt length as well (method base), the values of
 
 One concept per module: :mod:`~.spec` (a task and its runs), :mod:`~.plan`
 (a config checked and planned), :mod:`~.state` (the files of a sweep dir),
-:mod:`~.scores` (a run's score), :mod:`~.select` (the selection),
+:mod:`~.scores` (a run's score), :mod:`~.trust` (which scores are
+trusted), :mod:`~.select` (the selection),
 :mod:`~.results` (a task's ``results.json``), :mod:`~.plot` (the heat map),
-:mod:`~.launcher` (the processes), :mod:`~.runner` (the protocol) and
+:mod:`~.launcher` (the processes), :mod:`~.processes` (children end
+with the sweep), :mod:`~.runner` (the protocol) and
 :mod:`~.report` (the summary tables). None of them imports torch or a host
 (matplotlib and torch are imported inside the functions that need them).
 """

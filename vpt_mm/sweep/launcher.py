@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional
 
 from .errors import SweepError
+from .processes import die_with_parent, stop_process
 from .spec import Run, TaskSpec
 from .state import LOG_FILE, can_resume
 
@@ -141,7 +142,7 @@ class Launcher:
             log.flush()
             process = subprocess.Popen(
                 command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                text=True, env=full_env)
+                text=True, env=full_env, preexec_fn=die_with_parent())
             with self._lock:
                 self._processes.add(process)
             try:
@@ -152,16 +153,20 @@ class Launcher:
                         sys.stdout.flush()
                 return process.wait()
             except BaseException:
-                process.terminate()
-                process.wait()
+                stop_process(process)
                 raise
             finally:
                 with self._lock:
                     self._processes.discard(process)
 
     def terminate_all(self) -> None:
-        """Stop every run still going (an interrupted parallel sweep)."""
+        """Stop every run still going (an interrupted parallel sweep):
+        SIGTERM, then SIGKILL for any still alive after the grace
+        period."""
         with self._lock:
             processes = list(self._processes)
         for process in processes:
-            process.terminate()
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            stop_process(process)

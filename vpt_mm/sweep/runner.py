@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from queue import SimpleQueue
 from typing import Callable, List, Mapping, Optional, Sequence, Tuple
 
+from vpt_mm.runlock import RunDirLock, RunDirLocked, check_unlocked
 from .errors import SweepError
 from .launcher import Launcher
 from .plan import final_runs, tune_runs
@@ -20,6 +21,7 @@ from .spec import Run, TaskSpec, describe_setting
 from .state import (GRID_PLOT, LOG_FILE, RESULT_FILE, START_FILE,
                     TASK_RESULTS, is_checkpoint_file, read_result, run_state,
                     write_json)
+from .trust import check_score, rescore
 
 
 def _tail(path: str, lines: int = 25) -> str:
@@ -69,7 +71,12 @@ class TaskSweep:
     def _train(self, run: Run, command: List[str],
                env: Mapping[str, str]) -> Optional[dict]:
         """Run ``command``; the score of its last validation, ``None`` if
-        it logged none; ``SweepError`` if it failed."""
+        it logged none; ``SweepError`` if it failed or its run dir is
+        held by another process (a run left by an earlier sweep)."""
+        try:
+            check_unlocked(run.work_dir)
+        except RunDirLocked as error:
+            raise SweepError(str(error)) from None
         os.makedirs(run.work_dir, exist_ok=True)
         write_json(osp.join(run.work_dir, START_FILE),
                     dict(command=command, cfg_options=run.cfg_options,
@@ -83,12 +90,7 @@ class TaskSweep:
         score = last_score(run.work_dir, self.metric, new)
         if score is None:
             return None
-        expected = self.spec.final_step
-        if expected is not None and score['step'] != expected:
-            raise SweepError(
-                f'the last {self.metric} is from '
-                f'{self.spec.loop} {score["step"]}, not the last '
-                f'{self.spec.loop} {expected} ({score["file"]})')
+        check_score(score, self.metric, self.spec)
         return score
 
     def _clean(self, run: Run) -> None:
@@ -118,6 +120,14 @@ class TaskSweep:
             self.log(f'{head}: skipped, finished: {run.eval_split} top-1 '
                      f'{result["top1"]:.2f}{note}')
             return result
+        if state == 'partial' and not self.dry_run:
+            result, note = rescore(run, self.spec, self.metric)
+            if note:
+                self.log(f'{head}: {note}')
+            if result is not None:
+                with self.lock:
+                    self.stats.skipped += 1
+                return result
         command = self.launcher.command(self.spec, run)
         resumes = '--resume' in command
         if self.dry_run:
@@ -248,6 +258,20 @@ class TaskSweep:
         plot_grids(spec.lrs, spec.wds, panels, path, title)
 
     def __call__(self) -> None:
+        if self.dry_run:
+            return self._sweep()
+        try:
+            lock = RunDirLock(self.spec.work_dir, 'sweep').acquire()
+        except RunDirLocked as error:
+            raise SweepError(str(error)) from None
+        except OSError as error:
+            raise SweepError(
+                f'cannot write the task dir {self.spec.work_dir}: '
+                f'{error.strerror}; give a writable --work-dir') from None
+        with lock:
+            self._sweep()
+
+    def _sweep(self) -> None:
         spec = self.spec
         check_task_dir(spec)
         split = spec.protocol

@@ -1,6 +1,7 @@
 """What a sweep keeps on disk: the files of a run dir and a task dir,
 written atomically, and the state of a run they tell."""
 import json
+import math
 import os.path as osp
 from typing import Optional
 
@@ -42,10 +43,18 @@ def write_json(path: str, data: dict) -> None:
         file.write('\n')
 
 
+def is_score(value) -> bool:
+    """Whether ``value`` can be a score: a finite number in [0, 100]."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value) and 0 <= value <= 100)
+
+
 def read_result(run: Run) -> Optional[dict]:
-    """The run's ``sweep_result.json`` if it finished, else ``None``."""
+    """The run's ``sweep_result.json`` if it finished with a score that
+    can be one (see :func:`is_score`), else ``None``: a file that does
+    not parse or holds another score is not trusted."""
     result = read_json(osp.join(run.work_dir, RESULT_FILE))
-    if result is None or not isinstance(result.get('top1'), (int, float)):
+    if result is None or not is_score(result.get('top1')):
         return None
     return result
 
