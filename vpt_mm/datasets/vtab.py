@@ -7,6 +7,7 @@ from mmpretrain.datasets import BaseDataset
 
 from vpt_mm.registry import register_dataset
 from ..tasks import VTAB_TASKS
+from .entries import image_path
 
 # other folder names users have for the same task
 VTAB_FOLDER_ALIASES: Dict[str, Tuple[str, ...]] = {
@@ -39,8 +40,9 @@ class VTAB1kDataset(BaseDataset):
     variants users have are accepted
     (``cifar``/``cifar100``, ``oxford_iiit_pet``/``oxford_pet``).
 
-    At build time a missing split file, a malformed line, a missing image
-    or a label outside ``[0, num_classes)`` raises one error naming the file
+    At build time a missing split file, a malformed line, a path that is
+    absolute or leaves the task folder, a missing or empty image or a
+    label outside ``[0, num_classes)`` raises one error naming the file
     and line. Decoding every image is left to
     ``tools/misc/check_dataset.py`` (too slow for every start).
 
@@ -110,10 +112,7 @@ class VTAB1kDataset(BaseDataset):
                 if not 0 <= label < self.num_classes:
                     raise ValueError(f'{where}: label {label} outside '
                                      f'[0, {self.num_classes})')
-                img_path = osp.join(self.task_folder, path)
-                if not exists(img_path):
-                    raise FileNotFoundError(
-                        f'{where}: image {img_path} does not exist')
+                img_path = image_path(where, path, self.task_folder)
                 data_list.append(
                     dict(img_path=img_path, gt_label=label, source=where))
         if not data_list:
