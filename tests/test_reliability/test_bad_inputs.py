@@ -85,9 +85,12 @@ def fgvc_root(tmp, train_json: Optional[str] = None):
     return tmp
 
 
-def fgvc(tmp, split='train'):
+LOAD = [dict(type='LoadImageFromFile')]
+
+
+def fgvc(tmp, split='train', pipeline=()):
     return FGVCDataset(data_root=str(tmp), name='cub', split=split,
-                       num_classes=2, pipeline=[])
+                       num_classes=2, pipeline=list(pipeline))
 
 
 def vtab_root(tmp, lines):
@@ -97,9 +100,9 @@ def vtab_root(tmp, lines):
     return tmp
 
 
-def vtab(tmp):
+def vtab(tmp, pipeline=()):
     return VTAB1kDataset(data_root=str(tmp), task='dtd', num_classes=2,
-                         pipeline=[])
+                         pipeline=list(pipeline))
 
 
 def run_checkpoint(path, size=64):
@@ -209,6 +212,9 @@ def _fgvc_entry(entry, error, words, empty_image=False):
         image(tmp / 'outside.png')
         (root / 'train.json').write_text(json.dumps({entry: 0}))
         path = str(root / 'train.json')
+        if empty_image:  # builds; loading it names the entry and image
+            return (lambda: fgvc(root, pipeline=LOAD)[0],
+                    (error, [path, f'"{entry}"', 'empty.png'] + words))
         return lambda: fgvc(root), (error, [path, f'"{entry}"'] + words)
 
     return make
@@ -241,6 +247,9 @@ def _vtab_line(line, error, words, empty_image=False):
         if empty_image:
             open(root / 'dtd' / 'images' / 'empty.png', 'wb').close()
         where = f'{root / "dtd" / "train800.txt"}:2'
+        if empty_image:  # builds; loading it names the line and image
+            return (lambda: vtab(root, LOAD)[1],
+                    (error, [where, 'empty.png'] + words))
         return lambda: vtab(root), (error, [where] + words)
 
     return make
@@ -357,7 +366,7 @@ CASES = {
     'fgvc-entry-escapes': _fgvc_entry('../../outside.png', ValueError,
                                       ['leaves the image folder']),
     'fgvc-entry-empty-image': _fgvc_entry('a/empty.png', ValueError,
-                                          ['empty (0-byte) image'],
+                                          ['cannot load image', '0 bytes'],
                                           empty_image=True),
     'fgvc-entry-dotdot-inside-reads': _fgvc_inside,
     # VTAB-1k split files
@@ -366,7 +375,7 @@ CASES = {
     'vtab-entry-escapes': _vtab_line('../../outside.png 1', ValueError,
                                      ['leaves the image folder']),
     'vtab-entry-empty-image': _vtab_line('images/empty.png 1', ValueError,
-                                         ['empty (0-byte) image'],
+                                         ['cannot load image', '0 bytes'],
                                          empty_image=True),
     # head and dataset class counts
     'num-classes-head-differs': _num_classes(

@@ -1,14 +1,16 @@
-"""Checks of one split-file entry, shared by the datasets: its path stays
-inside the image folder, its image exists and is not empty.
+"""Checks of split files and their entries, shared by the datasets.
 
-Each check raises one line naming the split file (and line) and the entry,
-at build time, before any image is decoded.
+At build time: a JSON split file is an object of unique keys with at least
+one entry, and an entry's path stays inside the image folder. At load
+time: an image that cannot be loaded (e.g. an empty file) is one error
+naming the split file, the entry and the image, not a bare ``cv2.error``.
+Decoding every image up front is ``tools/misc/check_dataset.py``'s job,
+which lists every unusable image (so building does not stop at the first).
 """
 import json
 import os.path as osp
 from typing import Any, Dict, List, Tuple
 
-from mmengine.fileio import exists
 
 
 def image_path(where: str, path: str, image_root: str) -> str:
@@ -25,7 +27,6 @@ def image_path(where: str, path: str, image_root: str) -> str:
     Raises:
         ValueError: If ``path`` is absolute or leaves ``image_root``
             (``../x``).
-        FileNotFoundError: If the image does not exist.
     """
     if osp.isabs(path) or path.startswith('~'):
         raise ValueError(f'{where}: entry "{path}" is an absolute path; '
@@ -35,14 +36,33 @@ def image_path(where: str, path: str, image_root: str) -> str:
     if osp.relpath(osp.normpath(img_path), root).split(osp.sep)[0] == '..':
         raise ValueError(f'{where}: entry "{path}" leaves the image folder '
                          f'{image_root or "."}')
-    if not exists(img_path):
-        raise FileNotFoundError(
-            f'{where}: entry "{path}" points to missing image {img_path}')
-    if osp.isfile(img_path) and osp.getsize(img_path) == 0:
-        raise ValueError(
-            f'{where}: entry "{path}" points to an empty (0-byte) image '
-            f'{img_path}')
     return img_path
+
+
+class NamedLoadErrors:
+    """Dataset mixin: an error while loading one item (a 0-byte or corrupt
+    image fails in ``LoadImageFromFile`` with a bare ``cv2.error``) names
+    the item's ``source`` (split file and entry or line) and image."""
+
+    def prepare_data(self, idx: int) -> Any:
+        """The pipeline's output for item ``idx``.
+
+        Raises:
+            ValueError: One line naming the item, if the pipeline fails.
+        """
+        try:
+            return super().prepare_data(idx)
+        except Exception as error:  # cv2.error, OSError, ... of any loader
+            info = self.get_data_info(idx)
+            where = info.get('source', f'item {idx}')
+            reason = next((line.strip() for line in str(error).splitlines()
+                           if line.strip()), '')
+            size = osp.getsize(info['img_path']) if osp.isfile(
+                info.get('img_path', '')) else None
+            detail = ', 0 bytes' if size == 0 else ''
+            raise ValueError(
+                f'{where}: cannot load image {info.get("img_path")} '
+                f'({type(error).__name__}{detail}: {reason})') from error
 
 
 def _refuse_duplicates(split_file: str):

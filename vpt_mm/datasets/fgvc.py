@@ -7,13 +7,13 @@ from mmpretrain.datasets import BaseDataset
 
 from vpt_mm.registry import register_dataset
 from ..tasks import FGVC_SETS
-from .entries import image_path, read_json_entries
+from .entries import NamedLoadErrors, image_path, read_json_entries
 
 SPLITS = ('train', 'val', 'test')
 
 
 @register_dataset
-class FGVCDataset(BaseDataset):
+class FGVCDataset(NamedLoadErrors, BaseDataset):
     """CUB-200-2011, NABirds, Oxford Flowers, Stanford Dogs or Stanford Cars
     from ``<data_root>/{train,val,test}.json``.
 
@@ -24,8 +24,9 @@ class FGVCDataset(BaseDataset):
 
     At build time a missing, empty, malformed or non-object split file, a
     key given twice, a path that is absolute or leaves the image folder, a
-    missing or empty image or a label outside ``[0, num_classes)`` raises
-    one error naming the file and the entry.
+    missing image or a label outside ``[0, num_classes)`` raises one error
+    naming the file and the entry; an image that fails to load (e.g. 0
+    bytes) names them when it is loaded.
 
     Args:
         data_root (str): Folder holding the split files.
@@ -85,6 +86,10 @@ class FGVCDataset(BaseDataset):
                         f'{split_file}: entry "{path}" has label {label!r} '
                         f'outside [0, {self.num_classes})')
                 img_path = image_path(split_file, path, image_root)
+                if not exists(img_path):
+                    raise FileNotFoundError(
+                        f'{split_file}: entry "{path}" points to missing '
+                        f'image {img_path}')
                 data_list.append(
                     dict(
                         img_path=img_path,

@@ -7,7 +7,7 @@ from mmpretrain.datasets import BaseDataset
 
 from vpt_mm.registry import register_dataset
 from ..tasks import VTAB_TASKS
-from .entries import image_path
+from .entries import NamedLoadErrors, image_path
 
 # other folder names users have for the same task
 VTAB_FOLDER_ALIASES: Dict[str, Tuple[str, ...]] = {
@@ -31,7 +31,7 @@ def find_task_folder(data_root: str, task: str) -> str:
 
 
 @register_dataset
-class VTAB1kDataset(BaseDataset):
+class VTAB1kDataset(NamedLoadErrors, BaseDataset):
     """One VTAB-1k task from ``<data_root>/<task>/<split>.txt``.
 
     Each line of a split file is ``<image path> <label>``, the path relative
@@ -41,9 +41,10 @@ class VTAB1kDataset(BaseDataset):
     (``cifar``/``cifar100``, ``oxford_iiit_pet``/``oxford_pet``).
 
     At build time a missing split file, a malformed line, a path that is
-    absolute or leaves the task folder, a missing or empty image or a
-    label outside ``[0, num_classes)`` raises one error naming the file
-    and line. Decoding every image is left to
+    absolute or leaves the task folder, a missing image or a label outside
+    ``[0, num_classes)`` raises one error naming the file and line; an
+    image that fails to load (e.g. 0 bytes) names them when loaded.
+    Decoding every image is left to
     ``tools/misc/check_dataset.py`` (too slow for every start).
 
     Args:
@@ -113,6 +114,9 @@ class VTAB1kDataset(BaseDataset):
                     raise ValueError(f'{where}: label {label} outside '
                                      f'[0, {self.num_classes})')
                 img_path = image_path(where, path, self.task_folder)
+                if not exists(img_path):
+                    raise FileNotFoundError(
+                        f'{where}: image {img_path} does not exist')
                 data_list.append(
                     dict(img_path=img_path, gt_label=label, source=where))
         if not data_list:
