@@ -9,6 +9,7 @@ Examples:
     bash tools/dist_test.sh CONFIG CHECKPOINT 8 --out results.pkl
 """
 import argparse
+import os
 import os.path as osp
 from typing import List
 
@@ -20,6 +21,7 @@ from mmengine.runner import Runner
 from torch.nn import Module
 
 from vpt_mm.checkpoint.delta import DELTA_CONTAINER_SUFFIX, OVERRIDE_FLAG
+from vpt_mm.checkpoint.io import UnreadableWeightsError
 from vpt_mm.checkpoint.strict import CheckpointMismatchError
 from vpt_mm.models.delta import load_delta, unwrap
 from vpt_mm.models.ensemble import build_prompt_ensemble
@@ -85,6 +87,28 @@ def checkpoint_files(args: argparse.Namespace) -> List[str]:
     return files
 
 
+def check_out_file(out: str) -> None:
+    """``--out`` can be written, checked before the test pass.
+
+    Raises:
+        SystemExit: With a one-line message naming ``--out`` and the path.
+    """
+    if not out.endswith(('.pkl', '.pickle')):
+        raise SystemExit(f'--out: {out} must end with .pkl or .pickle')
+    if osp.isdir(out):
+        raise SystemExit(f'--out: {out} is a folder, not a file')
+    folder = osp.dirname(osp.abspath(out))
+    while not osp.exists(folder):  # DumpResults creates missing folders
+        folder = osp.dirname(folder)
+    target = out if osp.exists(out) else folder
+    if not osp.isdir(folder):
+        raise SystemExit(f'--out: cannot write {out} ({folder} is a file, '
+                         'not a folder)')
+    if not os.access(target, os.W_OK):
+        raise SystemExit(f'--out: cannot write {out} ({target} is not '
+                         'writable)')
+
+
 def use_tta(cfg: Config) -> None:
     """Wrap the config's model in its ``tta_model``, in place.
 
@@ -137,6 +161,8 @@ def build_ensemble_runner(cfg: Config,
 def main(argv=None) -> None:
     args = parse_args(argv)
     files = checkpoint_files(args)
+    if args.out is not None:
+        check_out_file(args.out)
     if args.tta and args.prompt_ensemble is not None:
         raise SystemExit('--tta: not with --prompt-ensemble (a test-time '
                          'augmented ensemble is not supported)')
@@ -155,7 +181,7 @@ def main(argv=None) -> None:
         model.init_weights()
         try:
             load_delta(model, files[0], args.allow_other_backbone)
-        except CheckpointMismatchError as error:
+        except (CheckpointMismatchError, UnreadableWeightsError) as error:
             raise SystemExit(f'checkpoint: {error}') from error
     else:
         cfg.load_from = files[0]
@@ -163,7 +189,10 @@ def main(argv=None) -> None:
         # Strict: a checkpoint that does not fit the config (a missing key,
         # a prompt of another length) is an error here, not a warning.
         # (mmengine loads it into a TTA model's module.)
-        runner.load_checkpoint(files[0], strict=True)
+        try:  # an empty or truncated file: one line naming it
+            runner.load_checkpoint(files[0], strict=True)
+        except UnreadableWeightsError as error:
+            raise SystemExit(f'checkpoint: {error}') from error
     if args.out is not None:
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))

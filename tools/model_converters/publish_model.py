@@ -14,7 +14,7 @@ import hashlib
 import torch
 
 from vpt_mm.checkpoint.atomic import atomic_path
-from vpt_mm.compat.checkpoint_globals import mmengine_checkpoint_globals
+from vpt_mm.checkpoint.io import load_run_checkpoint
 
 PLAIN_TYPES = (str, int, float, bool, type(None))
 
@@ -25,10 +25,10 @@ def publish(src: str, dst: str) -> str:
     Returns:
         str: The first 8 hex digits of the output's SHA-256.
     """
-    # A run's own checkpoint: the trusted allow-list, never weights_only off.
-    with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
-        checkpoint = torch.load(src, map_location='cpu')
-    if 'state_dict' not in checkpoint:
+    # A run's own checkpoint: the trusted allow-list, never weights_only off;
+    # an empty or truncated file is one line naming it.
+    checkpoint = load_run_checkpoint(src)
+    if not isinstance(checkpoint, dict) or 'state_dict' not in checkpoint:
         raise ValueError(f'{src}: no "state_dict" key; not a run checkpoint')
     meta = {
         key: value
@@ -46,7 +46,10 @@ def main() -> None:
     parser.add_argument('src', help='checkpoint written by tools/train.py')
     parser.add_argument('dst', help='output file')
     args = parser.parse_args()
-    digest = publish(args.src, args.dst)
+    try:
+        digest = publish(args.src, args.dst)
+    except (OSError, ValueError) as error:  # names the file, one line
+        raise SystemExit(str(error)) from None
     print(f'wrote {args.dst} (sha256 {digest})')
 
 

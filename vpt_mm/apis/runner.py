@@ -9,6 +9,7 @@ from mmengine.runner import Runner
 
 from ..compat.cpu_ddp import setup_cpu_distributed
 from ..resolve import resolve_config
+from .consistency import check_num_classes
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +34,9 @@ def load_config(args: argparse.Namespace) -> Config:
     """Read ``args.config`` and apply the common arguments to it; the
     top-level task variables and the training length are carried into the
     dicts using them (:func:`vpt_mm.resolve.resolve_config`) after the file
-    and again after ``--cfg-options``."""
+    and again after ``--cfg-options``; the head's ``num_classes`` is
+    checked against the datasets'
+    (:func:`vpt_mm.apis.consistency.check_num_classes`)."""
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = Config.fromfile(args.config)
     resolve_config(cfg)
@@ -46,6 +49,7 @@ def load_config(args: argparse.Namespace) -> Config:
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
+    check_num_classes(cfg)  # one line now, not an IndexError at step 1
     return cfg
 
 

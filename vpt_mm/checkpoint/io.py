@@ -12,15 +12,19 @@ API::
     file = load_weights_file('x.pth')      # container, content, metadata
     file = read_weights_file('x.npz')      # the same, content a dict
     state_dict = read_state_dict('x.pth', prefix='backbone.')
+    checkpoint = load_run_checkpoint('work_dir/iter_10.pth')  # mmengine's
+    use_for_local_checkpoints()  # --resume, load_from, test.py, init_cfg
 """
 import os.path as osp
 import zipfile
-from typing import Any, Dict, Mapping, NamedTuple, Optional, Sequence
+from typing import (Any, Callable, Dict, Mapping, NamedTuple, Optional,
+                    Sequence, Union)
 
 import numpy as np
 import torch
 
-from vpt_mm.compat.checkpoint_globals import numpy_data_globals
+from vpt_mm.compat.checkpoint_globals import (mmengine_checkpoint_globals,
+                                              numpy_data_globals)
 from .strict import CheckpointMismatchError
 
 #: The containers, in the order they are recognised.
@@ -143,6 +147,16 @@ def _load_torch(filename: str, numpy_arrays: bool) -> WeightsFile:
     return WeightsFile('torch', content, {})
 
 
+def _check_exists(filename: str) -> None:
+    """A missing or zero-byte file, named in one line."""
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename}: no such file')
+    if osp.getsize(filename) == 0:
+        raise UnreadableWeightsError(
+            filename, 'torch', 'is empty (0 bytes; an interrupted write?)',
+            'empty file')
+
+
 def load_weights_file(filename: str,
                       containers: Sequence[str] = CONTAINERS,
                       numpy_arrays: bool = False) -> WeightsFile:
@@ -163,8 +177,7 @@ def load_weights_file(filename: str,
         FileNotFoundError: If there is no such file.
         UnreadableWeightsError: If the file cannot be read this way.
     """
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f'{filename}: no such file')
+    _check_exists(filename)
     container = container_of(filename)
     if container not in containers:
         container = containers[-1]
@@ -231,3 +244,66 @@ def read_state_dict(filename: str,
         raise CheckpointMismatchError(
             f'{filename}: no key starts with prefix "{prefix}"')
     return state_dict
+
+
+def load_run_checkpoint(filename: str,
+                        map_location: Union[str, Callable, None] = 'cpu'
+                        ) -> Any:
+    """Read a run's own checkpoint (mmengine's ``iter_N.pth``) with
+    ``weights_only=True`` and mmengine's data-only globals
+    (:func:`vpt_mm.compat.checkpoint_globals.mmengine_checkpoint_globals`).
+
+    The one reader behind ``--resume``, ``load_from``, ``tools/test.py``,
+    a ``Pretrained`` ``init_cfg`` and ``publish_model.py``: a missing,
+    empty, truncated or code-carrying file is one line naming the file.
+
+    Args:
+        filename (str): Local path (``~`` expanded).
+        map_location: As ``torch.load``'s.
+
+    Returns:
+        Whatever the file holds (mmengine's checkpoint dict).
+
+    Raises:
+        FileNotFoundError: If there is no such file.
+        UnreadableWeightsError: If the file is empty or cannot be read
+            safely (truncated, not a torch file, a disallowed global).
+    """
+    filename = osp.expanduser(filename)
+    _check_exists(filename)
+    try:
+        with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
+            return torch.load(
+                filename, map_location=map_location, weights_only=True)
+    except Exception as error:  # pickle/zip errors have no common base
+        reason = unsafe_reason(error)
+        if 'central directory' in reason or isinstance(error, EOFError):
+            reason = f'truncated or not a torch checkpoint ({reason})'
+        raise UnreadableWeightsError(
+            filename, 'torch', 'cannot be read with '
+            f'torch.load(weights_only=True): {reason}', reason,
+            error) from None
+
+
+def use_for_local_checkpoints() -> bool:
+    """Make :func:`load_run_checkpoint` mmengine's local-file loader (the
+    ``''`` scheme of ``CheckpointLoader``), which ``--resume``,
+    ``load_from``, ``Runner.load_checkpoint`` and a ``Pretrained``
+    ``init_cfg`` read files with.
+
+    Returns:
+        bool: True if this call registered it.
+    """
+    from mmengine.runner.checkpoint import CheckpointLoader
+    current = CheckpointLoader._schemes.get('')
+    if getattr(current, 'vpt_mm_reader', False):
+        return False
+
+    def load_from_local(filename, map_location):
+        return load_run_checkpoint(filename, map_location)
+
+    # the compat patch (mmengine's globals) is part of this reader
+    load_from_local.vpt_mm_patched = True
+    load_from_local.vpt_mm_reader = True
+    CheckpointLoader.register_scheme('', load_from_local, force=True)
+    return True

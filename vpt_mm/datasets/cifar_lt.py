@@ -1,7 +1,6 @@
 """CIFAR-100-LT: a long-tailed subset of CIFAR-100's training set."""
 import math
 import os.path as osp
-import pickle
 from numbers import Real
 from typing import Dict, List, Optional
 
@@ -9,6 +8,7 @@ import numpy as np
 from mmpretrain.datasets import CIFAR100
 
 from vpt_mm.registry import register_dataset
+from .safe_pickle import UnsafePickleError, load_data_pickle
 
 CIFAR100_LT_SPLITS = ('train', 'train_tune', 'val', 'test')
 
@@ -132,8 +132,10 @@ class CIFAR100LT(CIFAR100):
                 f'{name}: {path} not found (the CIFAR-100 python version: '
                 f'<data_root>/{self.base_folder}/{{train,test,meta}})')
         try:
-            with open(path, 'rb') as file:
-                entry = pickle.load(file, encoding='latin1')
+            # never pickle.load: a crafted file would run code
+            entry = load_data_pickle(path)
+        except UnsafePickleError as error:
+            raise ValueError(f'{name}: {error}') from None
         except Exception as error:  # any unpickling failure
             raise ValueError(f'{name}: {path} is not a CIFAR-100 pickle '
                              f'({type(error).__name__}: {error})') from None

@@ -1,5 +1,4 @@
 """The FGVC benchmark as the official VPT code lays it out on disk."""
-import json
 import os.path as osp
 from typing import List, Optional
 
@@ -8,12 +7,13 @@ from mmpretrain.datasets import BaseDataset
 
 from vpt_mm.registry import register_dataset
 from ..tasks import FGVC_SETS
+from .entries import NamedLoadErrors, image_path, read_json_entries
 
 SPLITS = ('train', 'val', 'test')
 
 
 @register_dataset
-class FGVCDataset(BaseDataset):
+class FGVCDataset(NamedLoadErrors, BaseDataset):
     """CUB-200-2011, NABirds, Oxford Flowers, Stanford Dogs or Stanford Cars
     from ``<data_root>/{train,val,test}.json``.
 
@@ -22,8 +22,11 @@ class FGVCDataset(BaseDataset):
     NABirds, ``Images`` for Dogs, the data root for Cars and Flowers).
     ``split='trainval'`` joins train and val (the paper's final runs).
 
-    At build time a missing split file, a missing image or a label outside
-    ``[0, num_classes)`` raises one error naming the file and the entry.
+    At build time a missing, empty, malformed or non-object split file, a
+    key given twice, a path that is absolute or leaves the image folder, a
+    missing image or a label outside ``[0, num_classes)`` raises one error
+    naming the file and the entry; an image that fails to load (e.g. 0
+    bytes) names them when it is loaded.
 
     Args:
         data_root (str): Folder holding the split files.
@@ -75,15 +78,14 @@ class FGVCDataset(BaseDataset):
                 raise FileNotFoundError(
                     f'FGVCDataset({self.name}): split file {split_file} '
                     'does not exist')
-            with open(split_file) as file:
-                entries = json.load(file)
+            entries = read_json_entries(split_file)
             for path, label in entries.items():
                 if isinstance(label, bool) or not isinstance(label, int) or \
                         not 0 <= label < self.num_classes:
                     raise ValueError(
                         f'{split_file}: entry "{path}" has label {label!r} '
                         f'outside [0, {self.num_classes})')
-                img_path = osp.join(image_root, path)
+                img_path = image_path(split_file, path, image_root)
                 if not exists(img_path):
                     raise FileNotFoundError(
                         f'{split_file}: entry "{path}" points to missing '

@@ -7,6 +7,7 @@ from mmpretrain.datasets import BaseDataset
 
 from vpt_mm.registry import register_dataset
 from ..tasks import VTAB_TASKS
+from .entries import NamedLoadErrors, image_path
 
 # other folder names users have for the same task
 VTAB_FOLDER_ALIASES: Dict[str, Tuple[str, ...]] = {
@@ -30,7 +31,7 @@ def find_task_folder(data_root: str, task: str) -> str:
 
 
 @register_dataset
-class VTAB1kDataset(BaseDataset):
+class VTAB1kDataset(NamedLoadErrors, BaseDataset):
     """One VTAB-1k task from ``<data_root>/<task>/<split>.txt``.
 
     Each line of a split file is ``<image path> <label>``, the path relative
@@ -39,9 +40,11 @@ class VTAB1kDataset(BaseDataset):
     variants users have are accepted
     (``cifar``/``cifar100``, ``oxford_iiit_pet``/``oxford_pet``).
 
-    At build time a missing split file, a malformed line, a missing image
-    or a label outside ``[0, num_classes)`` raises one error naming the file
-    and line. Decoding every image is left to
+    At build time a missing split file, a malformed line, a path that is
+    absolute or leaves the task folder, a missing image or a label outside
+    ``[0, num_classes)`` raises one error naming the file and line; an
+    image that fails to load (e.g. 0 bytes) names them when loaded.
+    Decoding every image is left to
     ``tools/misc/check_dataset.py`` (too slow for every start).
 
     Args:
@@ -110,7 +113,7 @@ class VTAB1kDataset(BaseDataset):
                 if not 0 <= label < self.num_classes:
                     raise ValueError(f'{where}: label {label} outside '
                                      f'[0, {self.num_classes})')
-                img_path = osp.join(self.task_folder, path)
+                img_path = image_path(where, path, self.task_folder)
                 if not exists(img_path):
                     raise FileNotFoundError(
                         f'{where}: image {img_path} does not exist')

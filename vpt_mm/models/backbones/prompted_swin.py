@@ -18,6 +18,27 @@ from .frozen_prompted import FrozenPromptedMixin
 SWIN_OUT_TYPES = ('featmap', 'avg_featmap')
 
 
+def _check_out_indices(swin, args: tuple, kwargs: dict) -> None:
+    """``out_indices`` name stages the arch has (the host fails with a bare
+    ``IndexError`` otherwise, e.g. a 2-stage arch with the default
+    ``(3, )``)."""
+    arch = args[0] if args else kwargs.get('arch', 'tiny')
+    if isinstance(arch, str):
+        depths = swin.arch_zoo.get(arch.lower(), {}).get('depths')
+    else:
+        depths = arch.get('depths') if isinstance(arch, dict) else None
+    out_indices = kwargs.get('out_indices', (3, ))
+    if depths is None:
+        return  # the host names a bad arch itself
+    if isinstance(out_indices, int):
+        out_indices = [out_indices]
+    bad = [i for i in out_indices if not 0 <= i < len(depths)]
+    if bad:
+        raise ValueError(
+            f'PromptedSwin: out_indices {tuple(out_indices)} name stage(s) '
+            f'{bad} of an arch with {len(depths)} stages (depths '
+            f'{list(depths)}); give out_indices within [0, {len(depths)})')
+
 @register_backbone
 class PromptedSwin(FrozenPromptedMixin, PromptSequenceMixin,
                    SwinTransformer):
@@ -82,6 +103,7 @@ class PromptedSwin(FrozenPromptedMixin, PromptSequenceMixin,
         if out_type not in SWIN_OUT_TYPES:
             raise ValueError(f'out_type must be one of {list(SWIN_OUT_TYPES)}'
                              f', got {out_type!r}')
+        _check_out_indices(self, args, kwargs)
         super().__init__(*args, **kwargs)
         self.out_type = out_type
         num_tokens = self.prompt_cfg['num_tokens']
