@@ -140,4 +140,4 @@ def test_test_tool_rejects_a_checkpoint_of_another_prompt_length(trained):
         cwd=str(root), capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert 'prompt.shallow_prompt' in result.stderr
-    assert 'torch.Size([1, 4, 32])' in result.stderr
+    assert '(1, 4, 32)' in result.stderr
