@@ -54,9 +54,14 @@ class ResumableIterBasedTrainLoop(IterBasedTrainLoop):
                            resumed: bool = False,
                            by_epoch: bool = False) -> None:
         """Put ``state`` back before the next training batch; when
-        ``resumed``, after the replay of the iterations already done."""
-        self.dataloader_iterator.pending = state
-        self.dataloader_iterator.skip = self._iter if resumed else 0
+        ``resumed``, after the replay of the iterations already done. A
+        second checkpoint before that batch (a best checkpoint after the
+        validation) keeps the first one's state."""
+        iterator = self.dataloader_iterator
+        if resumed:
+            iterator.pending, iterator.skip = state, self._iter
+        elif iterator.pending is None:
+            iterator.pending = state
 
 
 class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
@@ -72,8 +77,9 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
                            by_epoch: bool = True) -> None:
         """Put ``state`` back at the start of the next epoch; a state saved
         in the middle of an epoch (``by_epoch`` False) is not used by the
-        uninterrupted run either."""
-        if resumed or by_epoch:
+        uninterrupted run either; a second checkpoint before that (a best
+        checkpoint after the validation) keeps the first one's state."""
+        if resumed or (by_epoch and self._pending is None):
             self._pending = state
 
     def run_epoch(self) -> None:

@@ -156,7 +156,8 @@ class ResumableRunner(Runner):
                 "'meta' with 'epoch' and 'iter'); give a run's "
                 'iter_N.pth or epoch_N.pth, or use it as load_from')
         self._has_loaded = True
-        self._loaded_checkpoint = checkpoint
+        if self._resuming:  # for resume() to read its random states
+            self._loaded_checkpoint = checkpoint
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
 
