@@ -10,6 +10,8 @@ import os.path as osp
 
 import torch
 
+from vpt_mm.checkpoint.strict import CheckpointMismatchError
+from vpt_mm.engine.runner import check_resumable
 from vpt_mm.apis.runner import (add_common_args, build_runner,
                                  close_distributed, load_config)
 from vpt_mm.runlock import RunDirLocked, hold_work_dir
@@ -50,6 +52,10 @@ def main() -> None:
     elif args.resume is not None:
         if not osp.isfile(args.resume):
             raise SystemExit(f'--resume: no checkpoint at {args.resume}')
+        try:
+            check_resumable(args.resume)
+        except CheckpointMismatchError as error:
+            raise SystemExit(str(error)) from error
         cfg.resume = True
         cfg.load_from = args.resume
     if args.no_validate:
@@ -60,7 +66,10 @@ def main() -> None:
         lock = hold_work_dir(cfg.work_dir)  # noqa: F841
     except RunDirLocked as error:
         raise SystemExit(f'--work-dir: {error}') from None
-    build_runner(cfg).train()
+    try:
+        build_runner(cfg).train()
+    except CheckpointMismatchError as error:  # one line: file, key, shapes
+        raise SystemExit(f'{type(error).__name__}: {error}') from error
     close_distributed()
 
 

@@ -1,8 +1,10 @@
 """tools/train.py and tools/test.py end to end, as a user runs them."""
 import os.path as osp
 import re
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -72,20 +74,47 @@ def test_train_logs_trainable_and_saves(trained):
     assert len(checkpoint['optimizer']['state']) == 4
 
 
-def test_resume_continues_from_checkpoint(trained):
+def loss_history(path):
+    """Every iteration's loss, as the run's message hub keeps it."""
+    scalars = run_checkpoint(path)['message_hub']['log_scalars']
+    return scalars['train/loss'].data[0]
+
+
+def test_kill_and_resume_equals_the_uninterrupted_run(trained):
+    """SIGKILL a real run once its first checkpoint is complete, resume it
+    (--resume, the latest checkpoint): with prompt dropout on (0.1) and
+    random crops and flips, its prompts, head and every loss equal the
+    uninterrupted run's bit for bit."""
     root, work_dir, options, _ = trained
-    resumed_dir = root / 'resumed'
-    options = [o.replace('max_iters=20', 'max_iters=30') for o in options]
-    log = run_tool('train.py', CONFIG, '--work-dir', str(resumed_dir),
-                   '--resume', str(work_dir / 'iter_20.pth'), *options,
-                   cwd=str(root))
-    assert 'resumed epoch: 0, iter: 20' in log
-    assert 'Iter(train) [30/30]' in log
-    assert not osp.exists(resumed_dir / 'iter_10.pth')
-    resumed = state_dict(resumed_dir / 'iter_30.pth')
-    before = state_dict(work_dir / 'iter_20.pth')
-    assert not torch.equal(resumed['backbone.prompt.shallow_prompt'],
-                           before['backbone.prompt.shallow_prompt'])
+    killed = root / 'killed'
+    command = [
+        sys.executable, osp.join(ROOT, 'tools', 'train.py'), CONFIG,
+        '--work-dir', str(killed), *options
+    ]
+    process = subprocess.Popen(command, cwd=str(root),
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    # last_checkpoint is written once iter_10.pth is complete
+    while not (killed / 'last_checkpoint').exists():
+        assert process.poll() is None, 'the run ended before iteration 10'
+        assert time.time() < deadline, 'no checkpoint within 240 s'
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not osp.exists(killed / 'iter_20.pth')
+    log = run_tool('train.py', CONFIG, '--work-dir', str(killed),
+                   '--resume', *options, cwd=str(root))
+    assert 'resumed epoch: 0, iter: 10' in log
+    assert 'Iter(train) [20/20]' in log
+    resumed = state_dict(killed / 'iter_20.pth')
+    uninterrupted = state_dict(work_dir / 'iter_20.pth')
+    assert resumed.keys() == uninterrupted.keys()
+    for key in uninterrupted:
+        assert torch.equal(resumed[key], uninterrupted[key]), key
+    losses = loss_history(killed / 'iter_20.pth')
+    assert len(losses) == 20
+    assert (losses == loss_history(work_dir / 'iter_20.pth')).all()
 
 
 def test_test_tool_reports_accuracy(trained):
@@ -140,4 +169,4 @@ def test_test_tool_rejects_a_checkpoint_of_another_prompt_length(trained):
         cwd=str(root), capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert 'prompt.shallow_prompt' in result.stderr
-    assert 'torch.Size([1, 4, 32])' in result.stderr
+    assert '(1, 4, 32)' in result.stderr

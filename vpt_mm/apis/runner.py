@@ -8,6 +8,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from ..compat.cpu_ddp import setup_cpu_distributed
+from ..engine.runner import ResumableRunner
 from ..resolve import resolve_config
 from .consistency import check_num_classes
 
@@ -71,8 +72,10 @@ def close_distributed() -> None:
 
 
 def build_runner(cfg: Config) -> Runner:
-    """Build the config's runner, after the CPU distributed set-up."""
+    """Build the config's runner, after the CPU distributed set-up: its
+    ``runner_type``, or :class:`vpt_mm.engine.runner.ResumableRunner`
+    (strict loading, reproducible resume, atomic checkpoints)."""
     setup_cpu_distributed(cfg, cfg.launcher)
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
+    return ResumableRunner.from_cfg(cfg)

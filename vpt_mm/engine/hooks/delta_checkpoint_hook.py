@@ -11,6 +11,7 @@ from vpt_mm.checkpoint.names import DELTA_FILE_SUFFIX
 from vpt_mm.models.delta import delta_keys, save_delta, unwrap
 from vpt_mm.models.delta_binding import backbone_fingerprint
 from vpt_mm.registry import register_hook
+from .atomic_checkpoint_hook import write_pointer
 
 
 def dataset_meta(runner, meta: dict) -> Dict[str, str]:
@@ -34,7 +35,8 @@ class DeltaCheckpointHook(Hook):
     adapters, tuned blocks; BatchNorm statistics of trained modules) to
     ``<checkpoint name>.delta.safetensors`` in the same folder, e.g.
     ``epoch_100.pth`` and ``epoch_100.delta.safetensors``, and the latest
-    delta's path to ``last_delta``.
+    delta's path to ``last_delta`` once its checkpoint is written
+    (:class:`AtomicCheckpointHook` calls :meth:`commit_checkpoint`).
 
     Evaluate one with ``python tools/test.py CONFIG
     work_dirs/run/epoch_100.delta.safetensors``: the backbone comes from the
@@ -57,6 +59,7 @@ class DeltaCheckpointHook(Hook):
         self._skip: Optional[bool] = None
         self._config_text: Optional[str] = None
         self._fingerprint: Optional[str] = None
+        self._pending_pointer: Optional[str] = None
 
     def _full_fine_tune(self, runner) -> bool:
         """True (and logged, the first time) when every parameter of the
@@ -120,8 +123,17 @@ class DeltaCheckpointHook(Hook):
             config=config,
             extra_meta=extra,
             fingerprint=self._fingerprint)
-        with open(osp.join(osp.dirname(path), 'last_delta'), 'w') as file:
-            file.write(path)
+        # the pointer follows the checkpoint file (commit_checkpoint)
+        self._pending_pointer = path
         print_log(f'Saved the delta ({len(keys)} tensors) to {path}',
                   logger='current')
 
+    def commit_checkpoint(self, runner, checkpoint_path: str) -> None:
+        """Point ``last_delta`` at the delta of the checkpoint just written
+        (called by ``AtomicCheckpointHook`` once the ``.pth`` is in place,
+        so ``last_delta`` never names a delta whose checkpoint is
+        missing)."""
+        if self._pending_pointer is None:
+            return
+        path, self._pending_pointer = self._pending_pointer, None
+        write_pointer(osp.join(osp.dirname(path), 'last_delta'), path)
