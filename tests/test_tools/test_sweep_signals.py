@@ -12,7 +12,8 @@ import time
 import pytest
 
 from vpt_mm import runlock
-from vpt_mm.runlock import LOCK_FILE, RunDirLock, check_unlocked
+from vpt_mm.runlock import (LOCK_FILE, RunDirLock, RunDirLocked,
+                            check_unlocked)
 from vpt_mm.testing import write_toy_fgvc
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -65,6 +66,14 @@ def wait_for(condition, seconds, what):
     raise AssertionError(f'not within {seconds} s: {what}')
 
 
+def unlocked(folder):
+    try:
+        check_unlocked(folder)
+    except RunDirLocked:
+        return False
+    return True
+
+
 def lock_holder(folder):
     try:
         text = open(osp.join(folder, LOCK_FILE)).read()
@@ -85,7 +94,7 @@ def test_a_killed_sweep_leaves_no_run_behind(task, signum):
          '--num-seeds', '1'], cwd=str(task), stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True)
     try:
-        wait_for(lambda: lock_holder(run_dir), 120,
+        wait_for(lambda: lock_holder(run_dir), 300,
                  'the run started and took its work dir')
         child = lock_holder(run_dir)
         assert child != sweep.pid and alive(child)
@@ -100,8 +109,9 @@ def test_a_killed_sweep_leaves_no_run_behind(task, signum):
     else:
         assert sweep.returncode == -signal.SIGKILL
     wait_for(lambda: not alive(child), 60, f'run {child} ended')
-    # no lock is left: the next sweep (or a run) may write there
-    check_unlocked(run_dir)
+    # no lock is left once the run's data workers (which share its lock
+    # file) have seen their parent go: the next sweep may write there
+    wait_for(lambda: unlocked(run_dir), 60, 'the run dir was unlocked')
     check_unlocked(str(task / work / 'cub'))
 
 
