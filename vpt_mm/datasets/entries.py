@@ -28,7 +28,7 @@ def image_path(where: str, path: str, image_root: str) -> str:
         ValueError: If ``path`` is absolute or leaves ``image_root``
             (``../x``).
     """
-    if osp.isabs(path) or path.startswith('~'):
+    if osp.isabs(path):
         raise ValueError(f'{where}: entry "{path}" is an absolute path; '
                          f'paths are relative to {image_root or "."}')
     root = osp.normpath(image_root or '.')
