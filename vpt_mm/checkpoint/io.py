@@ -16,6 +16,7 @@ API::
     use_for_local_checkpoints()  # --resume, load_from, test.py, init_cfg
 """
 import os.path as osp
+import pickle
 import zipfile
 from typing import (Any, Callable, Dict, Mapping, NamedTuple, Optional,
                     Sequence, Union)
@@ -52,6 +53,11 @@ class UnreadableWeightsError(ValueError):
         self.container = container
         self.reason = reason
         self.cause = cause
+
+
+class UnsafeWeightsError(UnreadableWeightsError, pickle.UnpicklingError):
+    """A file that asks for a global outside the allow-list: still the
+    ``pickle.UnpicklingError`` that ``torch.load`` raises."""
 
 
 class WeightsFile(NamedTuple):
@@ -276,13 +282,34 @@ def load_run_checkpoint(filename: str,
             return torch.load(
                 filename, map_location=map_location, weights_only=True)
     except Exception as error:  # pickle/zip errors have no common base
-        reason = unsafe_reason(error)
-        if 'central directory' in reason or isinstance(error, EOFError):
-            reason = f'truncated or not a torch checkpoint ({reason})'
-        raise UnreadableWeightsError(
+        reason = _run_checkpoint_reason(error)
+        kind = UnsafeWeightsError if isinstance(
+            error, pickle.UnpicklingError) else UnreadableWeightsError
+        raise kind(
             filename, 'torch', 'cannot be read with '
             f'torch.load(weights_only=True): {reason}', reason,
             error) from None
+
+
+def _run_checkpoint_reason(error: Exception) -> str:
+    """One line of why ``torch.load`` failed: the weights-only unpickler's
+    own line (not torch's general advice around it), or a truncated
+    file."""
+    advice = ('Weights only load failed', 'Check the documentation',
+              'Please file an issue')
+    for line in str(error).splitlines():
+        line = line.strip()
+        if 'WeightsUnpickler error:' in line:
+            line = line.split('WeightsUnpickler error:', 1)[1].strip()
+        if line and not line.startswith(advice):
+            if 'Unsupported global' in line or not isinstance(
+                    error, (EOFError, RuntimeError)):
+                return line
+            break
+    reason = unsafe_reason(error)
+    if 'central directory' in reason or isinstance(error, EOFError):
+        reason = f'truncated or not a torch checkpoint ({reason})'
+    return reason
 
 
 def use_for_local_checkpoints() -> bool:
