@@ -10,6 +10,7 @@ import os.path as osp
 
 import torch
 
+from vpt_mm.checkpoint.io import UnreadableWeightsError
 from vpt_mm.checkpoint.strict import CheckpointMismatchError
 from vpt_mm.engine.runner import check_resumable
 from vpt_mm.apis.runner import (add_common_args, build_runner,
@@ -68,8 +69,9 @@ def main() -> None:
         raise SystemExit(f'--work-dir: {error}') from None
     try:
         build_runner(cfg).train()
-    except CheckpointMismatchError as error:  # one line: file, key, shapes
-        raise SystemExit(f'{type(error).__name__}: {error}') from error
+    except (CheckpointMismatchError, UnreadableWeightsError) as error:
+        # one line: the file, and the key and both shapes, or what is wrong
+        raise SystemExit(f'{type(error).__name__}: {error}') from None
     close_distributed()
 
 
