@@ -152,8 +152,10 @@ def draw_results(results: List[dict]):
                 if ref is not None:
                     ax.axhline(ref[key], color='gray', linestyle=style,
                                label=METHODS[method])
+            shown = [r[key] for (d, _, _, ph), r in index.items()
+                     if (d, ph) == (device, phase)]
             ax.set_xlim(left=0)
-            ax.set_ylim(bottom=0)
+            ax.set_ylim(0, 1.1 * max(shown + [1e-9]))
             ax.set_xlabel('prompt length p')
             ax.set_ylabel(label)
             ax.set_title(f'{device}, {phase}')
