@@ -37,12 +37,14 @@ setup(
     extras_require={
         'all': (read_requirements('runtime') +
                 read_requirements('optional') +
-                read_requirements('tests')),
+                read_requirements('tests') + read_requirements('tsne')),
         'tests': read_requirements('tests'),
         'optional': read_requirements('optional'),
         'mim': read_requirements('mminstall'),
         # the FGVC converters (.mat files) and VTAB-1k from TFDS
         'datasets': ['scipy'] + read_requirements('tfds'),
         'tfds': read_requirements('tfds'),
+        # the t-SNE of runs' features (tools/analysis/tsne.py)
+        'tsne': read_requirements('tsne'),
     },
     zip_safe=False)

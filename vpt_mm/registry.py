@@ -21,7 +21,7 @@ from mmseg.registry import \
 __all__ = [
     'register_backbone', 'register_head', 'register_classifier',
     'register_dataset', 'register_optim_wrapper_constructor',
-    'register_hook', 'register_metric'
+    'register_hook', 'register_metric', 'register_host_override'
 ]
 
 
@@ -67,4 +67,13 @@ def register_hook(cls: Type) -> Type:
 def register_metric(cls: Type) -> Type:
     """Register a classification metric in mmpretrain's ``METRICS``."""
     PRETRAIN_METRICS.register_module(module=cls)
+    return cls
+
+
+def register_host_override(cls: Type) -> Type:
+    """Register ``cls`` under its name in mmpretrain's and mmseg's
+    ``MODELS``, replacing a host module of that name (a subclass that
+    behaves as the host's for every module the host supports)."""
+    PRETRAIN_MODELS.register_module(module=cls, force=True)
+    SEG_MODELS.register_module(module=cls, force=True)
     return cls

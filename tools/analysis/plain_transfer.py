@@ -7,7 +7,7 @@ trained by ``torch.optim.SGD`` on the parameters that require gradients,
 with images read by OpenCV and resized to the model's size, the config's
 batch size, lr scaling, warm-up and cosine schedule and no augmentation
 (the VTAB-1k protocol). Its test top-1 should be close to
-``tools/train.py``'s on the same config and settings; docs/demo_gap.md
+``tools/train.py``'s on the same config and settings; docs/notes/demo_gap.md
 uses it that way. Configs of a ViT-family backbone (``img_size``) with a
 ``LinearClsHead`` and SGD: Linear and VPT.
 

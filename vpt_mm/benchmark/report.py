@@ -117,9 +117,14 @@ def format_report(results: List[dict], env: Dict[str, str],
     return '\n'.join(lines)
 
 
-def plot_results(results: List[dict], path: str) -> None:
-    """Latency and peak memory against p (cf. Figs. 18-19), Full and
-    Linear as horizontal lines; one row of plots per device and phase."""
+def draw_results(results: List[dict]):
+    """The figure of :func:`plot_results` (matplotlib, not saved).
+
+    Honest axes: every y-axis starts at 0 and every x-axis at p = 0; a
+    method measured at more than two prompt lengths is a line through
+    them, one measured at one or two is markers only (a line through two
+    points would suggest a trend that was not measured).
+    """
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -139,16 +144,31 @@ def plot_results(results: List[dict], path: str) -> None:
                                 for (d, m, p, ph), r in index.items()
                                 if (d, m, ph) == (device, method, phase))
                 if points:
-                    ax.plot(*zip(*points), marker='o', label=METHODS[method])
+                    ax.plot(*zip(*points), marker='o',
+                            linestyle='-' if len(points) > 2 else 'none',
+                            label=METHODS[method])
             for method, style in (('full', '--'), ('linear', ':')):
                 ref = index.get((device, method, 0, phase))
                 if ref is not None:
                     ax.axhline(ref[key], color='gray', linestyle=style,
                                label=METHODS[method])
+            shown = [r[key] for (d, _, _, ph), r in index.items()
+                     if (d, ph) == (device, phase)]
+            ax.set_xlim(left=0)
+            ax.set_ylim(0, 1.1 * max(shown + [1e-9]))
             ax.set_xlabel('prompt length p')
             ax.set_ylabel(label)
             ax.set_title(f'{device}, {phase}')
             ax.legend()
     fig.tight_layout()
-    fig.savefig(path)
+    return fig
+
+
+def plot_results(results: List[dict], path: str) -> None:
+    """Latency and peak memory against p (cf. Figs. 18-19), Full and
+    Linear as horizontal lines; one row of plots per device and phase
+    (:func:`draw_results`), saved to ``path``."""
+    import matplotlib.pyplot as plt
+    fig = draw_results(results)
+    fig.savefig(path, dpi=80)
     plt.close(fig)

@@ -299,15 +299,15 @@ class PromptedViT(FrozenPromptedMixin, PromptSequenceMixin,
                              attn.head_dims).permute(2, 0, 3, 1, 4)
 
         qkv = attn.qkv(layer.ln1(x))
-        # the prompts' keys and values only: rows [D, 3D) of the projection
-        weight = attn.qkv.weight[dims:]
-        bias = None if attn.qkv.bias is None else attn.qkv.bias[dims:]
-        if batch > 1 and prompts.stride(0) == 0:
-            # the same prompts for every sample (no dropout mask): once
-            prompt_kv = F.linear(layer.ln1(prompts[:1]), weight,
-                                 bias).expand(batch, -1, -1)
-        else:
-            prompt_kv = F.linear(layer.ln1(prompts), weight, bias)
+        shared = batch > 1 and prompts.stride(0) == 0  # no dropout mask
+        prompts = layer.ln1(prompts[:1] if shared else prompts)
+        if isinstance(attn.qkv, torch.nn.Linear):
+            # the prompts' keys and values only: rows [D, 3D) of the qkv
+            bias = None if attn.qkv.bias is None else attn.qkv.bias[dims:]
+            prompt_kv = F.linear(prompts, attn.qkv.weight[dims:], bias)
+        else:  # an adapted projection (LoRA): its whole output
+            prompt_kv = attn.qkv(prompts)[..., dims:]
+        prompt_kv = prompt_kv.expand(batch, -1, -1)
         # one copy of the keys and values, [prompts; image tokens]; the
         # queries copied out, so that attention keeps no (B, N, 3D) alive
         k, v = split_heads(torch.cat((prompt_kv, qkv[..., dims:]), dim=1), 2)
