@@ -10,6 +10,7 @@ import os.path as osp
 
 import torch
 
+from vpt_mm.apis.lr_scaling import enable_auto_scale_lr
 from vpt_mm.apis.runner import (add_common_args, build_runner,
                                  close_distributed, load_config)
 
@@ -30,6 +31,12 @@ def parse_args() -> argparse.Namespace:
         '--no-validate',
         action='store_true',
         help='do not evaluate checkpoints during training')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale the lr by the global batch / auto_scale_lr.'
+        'base_batch_size, as in mmpretrain (already on in vpt-mm configs: '
+        'the lr rule of the paper)')
     add_common_args(parser)
     return parser.parse_args()
 
@@ -43,6 +50,11 @@ def main() -> None:
                              'none is available here')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.auto_scale_lr:
+        try:
+            enable_auto_scale_lr(cfg)
+        except ValueError as error:
+            raise SystemExit(f'--auto-scale-lr: {error}')
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None
