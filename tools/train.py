@@ -10,6 +10,7 @@ import os.path as osp
 
 import torch
 
+from vpt_mm.apis.lr_scaling import enable_auto_scale_lr
 from vpt_mm.checkpoint.io import UnreadableWeightsError
 from vpt_mm.checkpoint.strict import CheckpointMismatchError
 from vpt_mm.engine.runner import check_resumable
@@ -34,6 +35,12 @@ def parse_args() -> argparse.Namespace:
         '--no-validate',
         action='store_true',
         help='do not evaluate checkpoints during training')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale the lr by the global batch / auto_scale_lr.'
+        'base_batch_size, as in mmpretrain (already on in vpt-mm configs: '
+        'the lr rule of the paper)')
     add_common_args(parser)
     return parser.parse_args()
 
@@ -47,6 +54,11 @@ def main() -> None:
                              'none is available here')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.auto_scale_lr:
+        try:
+            enable_auto_scale_lr(cfg)
+        except ValueError as error:
+            raise SystemExit(f'--auto-scale-lr: {error}')
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None

@@ -92,6 +92,8 @@ def test_manifest_errors_are_one_line_naming_the_key(manifest, edit, message):
 def test_check_names_the_files_that_differ(tmp_path):
     configs = tmp_path / 'configs'
     shutil.copytree(CONFIGS, configs)
+    shutil.copyfile(osp.join(ROOT, 'model-index.yml'),
+                    tmp_path / 'model-index.yml')
     edited = configs / 'full' / 'full_vit-b16-in21k_1xb128_cub.py'
     edited.write_text(edited.read_text() + 'model = dict()\n')
     stale = configs / 'linear' / 'linear_vit-b16-in21k_1xb64_cub.py'

@@ -18,6 +18,7 @@ import functools
 import importlib.metadata
 import importlib.util
 import os
+import warnings
 
 
 def _package_is_installed(package: str) -> bool:
@@ -57,11 +58,15 @@ def _package_installed_path(package: str) -> str:
 
 
 def _pkg_resources_importable() -> bool:
-    try:
-        import pkg_resources  # noqa: F401
-        return True
-    except ImportError:
-        return False
+    # setuptools 77-80 (kept for openmim) warns that pkg_resources is
+    # deprecated on every import; this probe is not a use of it
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        try:
+            import pkg_resources  # noqa: F401
+            return True
+        except ImportError:
+            return False
 
 
 def use_importlib_package_lookup() -> bool:
