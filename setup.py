@@ -37,12 +37,15 @@ setup(
     extras_require={
         'all': (read_requirements('runtime') +
                 read_requirements('optional') +
-                read_requirements('tests')),
+                read_requirements('tests') +
+                read_requirements('serve')),
         'tests': read_requirements('tests'),
         'optional': read_requirements('optional'),
         'mim': read_requirements('mminstall'),
         # the FGVC converters (.mat files) and VTAB-1k from TFDS
         'datasets': ['scipy'] + read_requirements('tfds'),
         'tfds': read_requirements('tfds'),
+        # the HTTP server of mixed-task inference (tools/serve.py)
+        'serve': read_requirements('serve'),
     },
     zip_safe=False)
