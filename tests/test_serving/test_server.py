@@ -139,3 +139,15 @@ def test_task_sources(tmp_path, served):
         task_files([str(tmp_path)])
     with pytest.raises(FileNotFoundError, match='no file or folder'):
         task_files([str(tmp_path / 'missing')])
+
+
+def test_the_benchmarks_bounded_client(served):
+    from vpt_mm.benchmark.serving import http_load
+    url, _, images, _ = served
+    with open(images[0], 'rb') as file:
+        image = file.read()
+    jobs = [('deep2', image), ('linear', image)] * 4 + [('nope', image)]
+    load = http_load(url, jobs, concurrency=4)
+    assert load['requests'] == 9 and load['errors'] == 1  # the unknown
+    assert 0 < load['p50_ms'] <= load['p99_ms']
+    assert load['req_s'] > 0
