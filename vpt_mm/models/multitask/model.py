@@ -136,7 +136,8 @@ class MultiTaskClassifier(nn.Module):
             raise ValueError(f'task {name!r} is already served')
         tensors, meta = read_delta(delta_file)
         cfg = cfg if cfg is not None else task_config(meta, delta_file)
-        model = _build(cfg)
+        with torch.device('meta'):  # shapes only: no second backbone
+            model = _build(cfg)
         prompted = model._modules.get('backbone')
         if type(prompted) is not PromptedViT or \
                 model._modules.get('neck') is not None:
@@ -173,9 +174,17 @@ class MultiTaskClassifier(nn.Module):
                  'unchecked (no fingerprint)' if theirs is None else
                  'other backbone (allowed)')
         kind = task_kind(prompted.layer_plan, delta_file)
+        # the delta's tensors become the task's (the meta ones replaced)
+        model.load_state_dict(tensors, strict=False, assign=True)
         load_checked_delta(model, tensors, delta_file)
         task = ServedTask(name, kind, prompted.prompt, model.head,
                           len(prompted.layers), meta, check)
+        empty = [key for key, value in task.state_dict().items()
+                 if value.is_meta]
+        if empty:
+            raise UnsupportedTaskError(
+                f'{delta_file}: the task needs "{empty[0]}", which its '
+                f'delta does not hold; {RULE}')
         device = next(self.backbone.parameters()).device
         task.requires_grad_(False)
         self.tasks[name] = task.to(device).eval()

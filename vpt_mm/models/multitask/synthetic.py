@@ -17,7 +17,8 @@ from typing import Dict, Mapping, Optional, Tuple, Union
 import torch
 from mmengine.config import Config
 
-from ..delta import save_delta
+from ..delta import delta_keys, save_delta
+from ..delta_binding import backbone_fingerprint
 from .model import _build
 
 #: The demo's tiny ViT (configs/_base_/models/vit-tiny-p7.py).
@@ -100,13 +101,18 @@ def write_synthetic_tasks(
         pretrained = write_pretrained(
             osp.join(work_dir, 'backbone.pth'), vit, seed)
     base = synthetic_config(vit, pretrained, dict(num_tokens=0), 2)
-    files = {}
+    files, built = {}, {}
     for index, (name, prompt_cfg) in enumerate(tasks.items()):
         classes = num_classes if isinstance(num_classes, int) else \
             num_classes[name]
         cfg = synthetic_config(vit, pretrained, prompt_cfg, classes)
-        model = _build(cfg)
-        model.init_weights()
+        shape = cfg.pretty_text
+        if shape not in built:  # one model (and fingerprint) per shape
+            model = _build(cfg)
+            model.init_weights()
+            built[shape] = (model, backbone_fingerprint(
+                model, delta_keys(model)))
+        model, fingerprint = built[shape]
         torch.manual_seed(seed + 1 + index)
         with torch.no_grad():
             for param in model.parameters():
@@ -117,5 +123,6 @@ def write_synthetic_tasks(
                    extra_meta=dict(
                        config_text=cfg.pretty_text,
                        classes='[' + ', '.join(
-                           f'"{name}-{c}"' for c in range(classes)) + ']'))
+                           f'"{name}-{c}"' for c in range(classes)) + ']'),
+                   fingerprint=fingerprint)
     return base, files
