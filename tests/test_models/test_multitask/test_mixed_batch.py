@@ -68,7 +68,7 @@ def test_mixed_batch_equals_each_tasks_own_model(written):
         got = torch.stack([mixed[i] for i in index])
         assert got.shape == own.shape
         torch.testing.assert_close(got, own, atol=1e-5, rtol=0)
-    # a batch of one task and of the shallow ones only: same answers
+    # a batch of one task only: the same answers
     alone = model(images[:2], ['deep2', 'deep2'])
     torch.testing.assert_close(torch.stack(alone),
                                single_task_logits(files['deep2'],
