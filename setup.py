@@ -70,7 +70,8 @@ setup(
                 read_requirements('optional') +
                 read_requirements('tests') +
                 read_requirements('tensorboard') +
-                read_requirements('openmim') + read_requirements('tsne')),
+                read_requirements('openmim') + read_requirements('tsne') +
+                read_requirements('serve')),
         'tests': read_requirements('tests'),
         'optional': read_requirements('optional'),
         # the hosts as ranges for an environment with its own torch and
@@ -84,5 +85,7 @@ setup(
         'tfds': read_requirements('tfds'),
         # the t-SNE of runs' features (tools/analysis/tsne.py)
         'tsne': read_requirements('tsne'),
+        # the HTTP server of mixed-task inference (tools/serve.py)
+        'serve': read_requirements('serve'),
     },
     zip_safe=False)

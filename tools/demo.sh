@@ -92,3 +92,9 @@ done
     --method-name "${NAMES[@]}" --summary-dir "$WORK"
 cat "$WORK/summary.md"
 echo "Grid heat maps: $WORK/sweep/*/digits/grid.png"
+
+# each method's best final run's delta in a fixed place, for tools/serve.py
+for method in linear vpt-shallow vpt-deep; do
+    "$PYTHON" tools/misc/best_delta.py "$WORK/sweep/$method/digits" \
+        "$WORK/deltas/$method.delta.safetensors"
+done

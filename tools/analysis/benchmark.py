@@ -12,10 +12,15 @@ Examples:
         vpt-deep-prefix --device cpu --out docs/benchmark_cpu.md
     python tools/analysis/benchmark.py --device cuda --batch 64 \
         --plot work_dirs/benchmark.png --out work_dirs/benchmark.md
+    # serving: mixed-task batches, memory of N tasks, server req/s
+    python tools/analysis/benchmark.py --serving demo-tiny vit-b16 \
+        --batch 16 --repeats 2 --out docs/serving_results.md \
+        --plot docs/serving.png
 """
 import argparse
 import datetime
 import json
+import os
 import sys
 from typing import List, Optional
 
@@ -58,6 +63,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--json', help='write every measurement here')
     parser.add_argument('--plot', help='save latency/memory vs p plots '
                         '(matplotlib) here')
+    parser.add_argument(
+        '--serving', nargs='+', metavar='BACKBONE',
+        help='instead: the serving benchmark (docs/serving.md) on these '
+        'backbones (demo-tiny, tiny, vit-b16): mixed-task against '
+        'single-task batches for T = 1, 4, 16, memory of N tasks, server '
+        'req/s and p50/p99 latency')
+    parser.add_argument('--requests', type=int, default=64,
+                        help='--serving: requests per client load')
+    parser.add_argument('--work-dir', default='work_dirs/serving_benchmark',
+                        help='--serving: where the task deltas are written')
     parser.add_argument('--worker', help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -67,6 +82,8 @@ def main(argv: Optional[List[str]] = None) -> str:
     if args.worker:  # kept; the isolated children call worker.work itself
         work(args.worker)
         return ''
+    if args.serving:
+        return serving(args)
     devices = []
     for device in args.device:
         if device == 'auto':
@@ -110,6 +127,34 @@ def main(argv: Optional[List[str]] = None) -> str:
         plot_results(results, args.plot)
     return report
 
+
+def serving(args: argparse.Namespace) -> str:
+    """The serving benchmark (:mod:`vpt_mm.serving.benchmark`)."""
+    from vpt_mm.benchmark.serving import (format_serving_report,
+                                          plot_serving)
+    from vpt_mm.serving.benchmark import run_serving_benchmark
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    results = run_serving_benchmark(
+        args.work_dir, args.serving, batch=args.batch,
+        repeats=args.repeats, warmup=min(args.warmup, 1),
+        requests=args.requests,
+        log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    machine = dict(environment(['cpu']), Date=datetime.datetime.now(
+    ).strftime('%Y-%m-%d %H:%M'), Batch=args.batch, Repeats=args.repeats,
+                   **{'Load average (1 min, at the end)':
+                      '%.1f' % os.getloadavg()[0]})
+    report = format_serving_report(results, machine)
+    print(report)
+    if args.out:
+        with open(args.out, 'w') as f:
+            f.write(report + '\n')
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(results, f, indent=1)
+    if args.plot:
+        plot_serving(results, args.plot)
+    return report
 
 
 if __name__ == '__main__':
