@@ -8,6 +8,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from ..compat.cpu_ddp import setup_cpu_distributed
+from ..engine.hooks import feature_cache_hook
 from ..resolve import resolve_config
 
 
@@ -67,8 +68,12 @@ def close_distributed() -> None:
 
 
 def build_runner(cfg: Config) -> Runner:
-    """Build the config's runner, after the CPU distributed set-up."""
+    """Build the config's runner, after the CPU distributed set-up (with
+    the frozen-feature cache where the config asks for it)."""
     setup_cpu_distributed(cfg, cfg.launcher)
+    cache_hook = feature_cache_hook(cfg)
+    if cache_hook is not None:
+        cfg.custom_hooks = [*cfg.get('custom_hooks', []), cache_hook]
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)

@@ -1,3 +1,6 @@
 from .delta_checkpoint_hook import DeltaCheckpointHook
+from .frozen_feature_cache_hook import (FrozenFeatureCacheHook,
+                                        feature_cache_hook)
 
-__all__ = ['DeltaCheckpointHook']
+__all__ = ['DeltaCheckpointHook', 'FrozenFeatureCacheHook',
+           'feature_cache_hook']
