@@ -9,6 +9,7 @@ from mmengine.runner import Runner
 
 from ..compat.cpu_ddp import setup_cpu_distributed
 from ..engine.hooks import feature_cache_hook
+from .gpu import compile_backbone
 from ..resolve import resolve_config
 
 
@@ -74,6 +75,8 @@ def build_runner(cfg: Config) -> Runner:
     cache_hook = feature_cache_hook(cfg)
     if cache_hook is not None:
         cfg.custom_hooks = [*cfg.get('custom_hooks', []), cache_hook]
-    if 'runner_type' in cfg:
-        return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
+    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else \
+        Runner.from_cfg(cfg)
+    if cfg.get('compile_backbone'):
+        compile_backbone(runner.model)
+    return runner
