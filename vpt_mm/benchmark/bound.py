@@ -34,10 +34,10 @@ def format_bound_table(results: List[dict]) -> str:
             'Activation memory vs Full |', '|---|---|---|---|---|'
         ]
         for method in METHODS:
-            for (dev, meth, p, phase), res in sorted(
-                    index.items(), key=lambda item: str(item[0])):
-                if (dev, meth, phase) != (device, method, 'train'):
-                    continue
+            rows = sorted((key[2], res) for key, res in index.items()
+                          if (key[0], key[1], key[3]) == (device, method,
+                                                          'train'))
+            for p, res in rows:
                 step = res['latency_ms'] / full['latency_ms'] \
                     if full['latency_ms'] > 0 else None
                 memory = res['delta_mb'] / full['delta_mb'] \

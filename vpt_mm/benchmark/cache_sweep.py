@@ -17,14 +17,20 @@ GRIDS: Dict[str, dict] = {
         config='configs/demo/linear_vit-tiny-p7-fmnist_1xb64_digits1k.py',
         data='digits',
         lrs=['2.5', '1'], wds=['0.0001'], num_seeds=2,
-        options=['model.backbone.init_cfg=None']),
+        # the demo's grid with DEMO_QUICK's 3 epochs
+        options=['model.backbone.init_cfg=None', 'train_cfg.max_epochs=3',
+                 'train_cfg.val_interval=3', 'param_scheduler.0.end=1',
+                 'param_scheduler.1.begin=1', 'param_scheduler.1.end=3',
+                 'default_hooks.checkpoint.interval=3']),
     'vit-b16': dict(
         config='configs/linear/'
         'linear_vit-b16-in21k_1xb2048_vtab1k-eurosat.py',
         data='toy', per_split=dict(train800=32, val200=16, test=16),
         lrs=['1', '0.1'], wds=['0.001'], num_seeds=1,
-        options=['model.backbone.init_cfg=None', 'max_epochs=3',
-                 'warmup_epochs=1', 'train_dataloader.batch_size=16',
+        options=['model.backbone.init_cfg=None', 'train_cfg.max_epochs=3',
+                 'train_cfg.val_interval=3', 'param_scheduler.0.end=1',
+                 'param_scheduler.1.begin=1', 'param_scheduler.1.end=3',
+                 'train_dataloader.batch_size=16',
                  'train_dataloader.num_workers=0',
                  'train_dataloader.persistent_workers=False',
                  'val_dataloader.num_workers=0',
