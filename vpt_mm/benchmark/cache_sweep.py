@@ -3,7 +3,7 @@
 Each grid runs ``tools/sweep.py`` twice in fresh work dirs: once with
 ``cache_frozen_features=False``, once as the sweep runs by default (the
 cache on where it is exact), on the demo's digits-1k or on a generated
-VTAB-1k task (:func:`vpt_mm.testing.toy_vtab.write_toy_vtab`).
+VTAB-1k task (``data``: ``'digits'`` or ``'toy'``; the tool writes it).
 """
 import os.path as osp
 import subprocess
@@ -40,21 +40,6 @@ GRIDS: Dict[str, dict] = {
 }
 
 
-def prepare_data(grid: dict, data_root: str) -> None:
-    """Write the grid's task under ``data_root`` unless it is there."""
-    if grid['data'] == 'digits':
-        from vpt_mm.apis.demo_data import write_digits_1k
-        task_dir = osp.join(data_root, 'digits')
-        if not osp.isfile(osp.join(task_dir, 'test.txt')):
-            write_digits_1k(task_dir, osp.join('resources', 'opencv_digits',
-                                               'digits.png'))
-        return
-    from vpt_mm.testing.toy_vtab import write_toy_vtab
-    task_dir = osp.join(data_root, 'eurosat')
-    if not osp.isfile(osp.join(task_dir, 'test.txt')):
-        write_toy_vtab(task_dir, 10, grid['per_split'])
-
-
 def sweep_command(grid: dict, work_dir: str, data_root: str,
                   cache: bool) -> List[str]:
     """The ``tools/sweep.py`` command of ``grid``."""
@@ -68,9 +53,9 @@ def sweep_command(grid: dict, work_dir: str, data_root: str,
 
 
 def time_grid(name: str, work_dir: str, data_root: str) -> Dict[str, float]:
-    """Seconds of the grid ``name`` without and with the cache."""
+    """Seconds of the grid ``name`` without and with the cache (its data
+    already under ``data_root``)."""
     grid = GRIDS[name]
-    prepare_data(grid, data_root)
     seconds = {}
     for cache in (False, True):
         label = 'cached' if cache else 'uncached'
