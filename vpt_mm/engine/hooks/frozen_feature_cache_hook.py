@@ -123,6 +123,10 @@ class FrozenFeatureCacheHook(Hook):
                 raise NotCacheable(str(error) if isinstance(
                     error, ValueError) else f'{key}: the dataset '
                     f'{type(loader.dataset).__name__} has no pipeline')
+            if len(loader.dataset) == 0 or 'gt_label' not in \
+                    loader.dataset.get_data_info(0):
+                raise NotCacheable(f'{key}: not a classification dataset '
+                                   '(no gt_label in its samples)')
             if type(loader.batch_sampler) is not BatchSampler:
                 raise NotCacheable(f'{key}: batch sampler '
                                    f'{type(loader.batch_sampler).__name__}')
