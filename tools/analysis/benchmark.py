@@ -100,7 +100,7 @@ def main(argv: Optional[List[str]] = None) -> str:
         'Isolated process per measurement': not args.no_isolate,
     }
     report = format_report(results, environment(devices), settings)
-    report += '\n\n' + format_bound_table(results)
+    report += '\n\n' + format_bound_table(results).rstrip()
     print(report)
     if args.out:
         with open(args.out, 'w') as f:
