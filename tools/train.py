@@ -8,8 +8,7 @@ Examples:
 import argparse
 import os.path as osp
 
-import torch
-
+from vpt_mm.apis.gpu import apply_amp
 from vpt_mm.apis.lr_scaling import enable_auto_scale_lr
 from vpt_mm.checkpoint.io import UnreadableWeightsError
 from vpt_mm.checkpoint.strict import CheckpointMismatchError
@@ -30,7 +29,11 @@ def parse_args() -> argparse.Namespace:
         help='resume from the given checkpoint; without a path, from the '
         'latest checkpoint in the work dir')
     parser.add_argument(
-        '--amp', action='store_true', help='automatic mixed precision')
+        '--amp', action='store_true',
+        help='automatic mixed precision (bf16 where supported, else fp16)')
+    parser.add_argument(
+        '--compile', action='store_true',
+        help='torch.compile the backbone (compile_backbone=True)')
     parser.add_argument(
         '--no-validate',
         action='store_true',
@@ -48,12 +51,10 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     cfg = load_config(args)
-    if args.amp:
-        if not torch.cuda.is_available():
-            raise SystemExit('--amp: mixed precision needs a CUDA device; '
-                             'none is available here')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.amp:  # bf16 where the GPU supports it
+        apply_amp(cfg)
+    if args.compile:
+        cfg.compile_backbone = True
     if args.auto_scale_lr:
         try:
             enable_auto_scale_lr(cfg)

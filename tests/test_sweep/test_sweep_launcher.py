@@ -21,7 +21,9 @@ def test_train_commands(tmp_path):
         run.work_dir
     ]
     assert command[5] == '--cfg-options'
-    assert command[6:] == run.cfg_options
+    assert command[6:-1] == run.cfg_options
+    assert command[-1] == 'feature_cache_dir=' + osp.join(
+        spec.work_dir, 'feature_cache')
     command = train_command(spec, run, '/tools', gpus=4, resume=True)
     assert command[:7] == [
         'bash', '/tools/dist_train.sh', 'configs/x/task.py', '4',

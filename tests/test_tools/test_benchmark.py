@@ -8,6 +8,7 @@ import os.path as osp
 import subprocess
 import sys
 
+from vpt_mm.benchmark.bound import format_bound_table
 from vpt_mm.benchmark import format_tables
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -43,7 +44,10 @@ def test_tool_isolated_processes(tmp_path):
         ('vpt-deep-prefix', 'test')
     ]
     # the report's tables are the library's of the measurements written
-    assert report.endswith(format_tables(results) + '\n')
+    # then VPT-deep against the 2/3 bound (vpt_mm.benchmark.bound)
+    assert report.endswith(format_tables(results) + '\n\n' +
+                           format_bound_table(results).rstrip() + '\n')
+    assert '| prefix | 2 | ' in report
     lines = report.splitlines()
     rows = lines[lines.index('### cpu') + 4:]
     assert [row.split(' | ')[0] for row in rows[:2]] == [

@@ -28,6 +28,7 @@ import torch
 
 from vpt_mm.benchmark import (ARCHS, METHODS, environment, format_report,
                               plot_results, run_benchmark)
+from vpt_mm.benchmark.bound import format_bound_table
 from vpt_mm.benchmark.worker import work
 
 
@@ -116,6 +117,7 @@ def main(argv: Optional[List[str]] = None) -> str:
         'Isolated process per measurement': not args.no_isolate,
     }
     report = format_report(results, environment(devices), settings)
+    report += '\n\n' + format_bound_table(results).rstrip()
     print(report)
     if args.out:
         with open(args.out, 'w') as f:

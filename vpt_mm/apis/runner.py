@@ -8,7 +8,9 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from ..compat.cpu_ddp import setup_cpu_distributed
+from ..engine.hooks import feature_cache_hook
 from ..engine.runner import ResumableRunner
+from .gpu import compile_backbone
 from ..resolve import resolve_config
 from .consistency import check_num_classes
 
@@ -74,8 +76,14 @@ def close_distributed() -> None:
 def build_runner(cfg: Config) -> Runner:
     """Build the config's runner, after the CPU distributed set-up: its
     ``runner_type``, or :class:`vpt_mm.engine.runner.ResumableRunner`
-    (strict loading, reproducible resume, atomic checkpoints)."""
+    (strict loading, reproducible resume, atomic checkpoints), with the
+    frozen-feature cache where the config asks for it."""
     setup_cpu_distributed(cfg, cfg.launcher)
-    if 'runner_type' in cfg:
-        return RUNNERS.build(cfg)
-    return ResumableRunner.from_cfg(cfg)
+    cache_hook = feature_cache_hook(cfg)
+    if cache_hook is not None:
+        cfg.custom_hooks = [*cfg.get('custom_hooks', []), cache_hook]
+    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else \
+        ResumableRunner.from_cfg(cfg)
+    if cfg.get('compile_backbone'):
+        compile_backbone(runner.model)
+    return runner

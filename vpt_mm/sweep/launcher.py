@@ -14,6 +14,8 @@ from .processes import die_with_parent, stop_process
 from .spec import Run, TaskSpec
 from .state import LOG_FILE, can_resume
 
+FEATURE_CACHE = 'feature_cache'
+
 
 def train_command(spec: TaskSpec,
                   run: Run,
@@ -36,7 +38,11 @@ def train_command(spec: TaskSpec,
             current one.
 
     Returns:
-        list[str]: The command.
+        list[str]: The command; it sets ``feature_cache_dir`` to the
+        task's ``feature_cache`` folder, so that every run of the task
+        trains on the frozen part's cached features where that is exact
+        (``cache_frozen_features=False`` in the run's options turns it
+        off).
     """
     if gpus:
         command = ['bash', osp.join(tools_dir, 'dist_train.sh'), spec.config,
@@ -47,7 +53,13 @@ def train_command(spec: TaskSpec,
     command += ['--work-dir', run.work_dir]
     if resume:
         command.append('--resume')
-    return command + ['--cfg-options', *run.cfg_options]
+    # frozen features are cached for the task's runs where that is exact
+    # (vpt_mm.engine.hooks.feature_cache_hook; the run's own options win)
+    cache = []
+    if not any(opt.startswith('feature_cache_dir=')
+               for opt in run.cfg_options):
+        cache = ['feature_cache_dir=' + osp.join(spec.work_dir, FEATURE_CACHE)]
+    return command + ['--cfg-options', *run.cfg_options, *cache]
 
 
 def cuda_devices() -> List[str]:

@@ -1,6 +1,6 @@
 """Visual Prompt Tuning on mmpretrain's Vision Transformer."""
 import math
-from typing import Dict, NamedTuple, Optional, Tuple
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -366,8 +366,17 @@ class PromptedViT(FrozenPromptedMixin, PromptSequenceMixin,
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         x, patch_resolution = self.embed(x)
+        return tuple(self.forward_layers(x, patch_resolution)[1])
+
+    def forward_layers(self, x: torch.Tensor, patch_resolution: Tuple[int,
+                                                                     int],
+                       start: int = 0, stop: Optional[int] = None
+                       ) -> Tuple[torch.Tensor, List[torch.Tensor]]:
+        """Layers ``start`` to ``stop - 1`` on the sequence ``x``; the
+        sequence after them and their outputs (``out_indices``)."""
         outs = []
-        for i, layer in enumerate(self.layers):
+        for i in range(start, len(self.layers) if stop is None else stop):
+            layer = self.layers[i]
             if self.with_cp and self.training and torch.is_grad_enabled():
                 # activation checkpointing: keep only each layer's input and
                 # recompute the layer (same dropout masks) in the backward
@@ -381,4 +390,4 @@ class PromptedViT(FrozenPromptedMixin, PromptSequenceMixin,
                 outs.append(self.format_output(x, patch_resolution, i))
             if self.layer_plan[i].drop_after:
                 x = self.drop_prompts(x, i)
-        return tuple(outs)
+        return x, outs

@@ -1,0 +1,69 @@
+"""Wall time of a sweep with and without the frozen-feature cache.
+
+Each grid runs ``tools/sweep.py`` twice in fresh work dirs: once with
+``cache_frozen_features=False``, once as the sweep runs by default (the
+cache on where it is exact), on the demo's digits-1k or on a generated
+VTAB-1k task (``data``: ``'digits'`` or ``'toy'``; the tool writes it).
+"""
+import os.path as osp
+import subprocess
+import sys
+import time
+from typing import Dict, List
+
+#: name -> config, data, grid and the options that shorten the runs
+GRIDS: Dict[str, dict] = {
+    'demo': dict(
+        config='configs/demo/linear_vit-tiny-p7-fmnist_1xb64_digits1k.py',
+        data='digits',
+        lrs=['2.5', '1'], wds=['0.0001'], num_seeds=2,
+        # the demo's grid with DEMO_QUICK's 3 epochs
+        options=['model.backbone.init_cfg=None', 'train_cfg.max_epochs=3',
+                 'train_cfg.val_interval=3', 'param_scheduler.0.end=1',
+                 'param_scheduler.1.begin=1', 'param_scheduler.1.end=3',
+                 'default_hooks.checkpoint.interval=3']),
+    'vit-b16': dict(
+        config='configs/linear/'
+        'linear_vit-b16-in21k_1xb2048_vtab1k-eurosat.py',
+        data='toy', per_split=dict(train800=32, val200=16, test=16),
+        lrs=['1', '0.1'], wds=['0.001'], num_seeds=1,
+        options=['model.backbone.init_cfg=None', 'train_cfg.max_epochs=3',
+                 'train_cfg.val_interval=3', 'param_scheduler.0.end=1',
+                 'param_scheduler.1.begin=1', 'param_scheduler.1.end=3',
+                 'train_dataloader.batch_size=16',
+                 'train_dataloader.num_workers=0',
+                 'train_dataloader.persistent_workers=False',
+                 'val_dataloader.num_workers=0',
+                 'val_dataloader.persistent_workers=False',
+                 'val_dataloader.batch_size=16',
+                 'default_hooks.checkpoint.interval=3']),
+}
+
+
+def sweep_command(grid: dict, work_dir: str, data_root: str,
+                  cache: bool) -> List[str]:
+    """The ``tools/sweep.py`` command of ``grid``."""
+    options = grid['options'] + [f'data_root={data_root}']
+    if not cache:
+        options.append('cache_frozen_features=False')
+    return [sys.executable, 'tools/sweep.py', grid['config'], '--work-dir',
+            work_dir, '--lrs', *grid['lrs'], '--wds', *grid['wds'],
+            '--num-seeds', str(grid['num_seeds']), '--jobs', '1',
+            '--cfg-options', *options]
+
+
+def time_grid(name: str, work_dir: str, data_root: str) -> Dict[str, float]:
+    """Seconds of the grid ``name`` without and with the cache (its data
+    already under ``data_root``)."""
+    grid = GRIDS[name]
+    seconds = {}
+    for cache in (False, True):
+        label = 'cached' if cache else 'uncached'
+        out = osp.join(work_dir, name, label)
+        if osp.exists(out):
+            raise SystemExit(f'{out} exists: give an empty --work-dir')
+        start = time.time()
+        subprocess.run(sweep_command(grid, out, data_root, cache),
+                       check=True)
+        seconds[label] = time.time() - start
+    return seconds
