@@ -173,7 +173,7 @@ def check_config(config: str, size: Optional[int] = None) -> dict:
             log = model.train_step(
                 batch_of(cfg.train_dataloader.dataset.pipeline,
                          [train] * batch), optim_wrapper)
-        loss = float(log['loss'])
+        loss = float(log['loss'].detach())
         if not np.isfinite(loss):
             raise RuntimeError(f'{config}: training loss is {loss}')
         for name, param in model.named_parameters():
