@@ -7,6 +7,7 @@ Examples:
         seed0/epoch_100.delta.safetensors seed1/epoch_100.delta.safetensors
     python tools/test.py SEG_CONFIG iter_160000.delta.safetensors --tta
     bash tools/dist_test.sh CONFIG CHECKPOINT 8 --out results.pkl
+    python tools/test.py SEG_CONFIG CKPT --out preds/ --show-dir vis/
 """
 import argparse
 import os.path as osp
@@ -14,7 +15,6 @@ from typing import List
 
 from mmengine.config import Config
 from mmengine.dist import is_main_process
-from mmengine.evaluator import DumpResults
 from mmengine.model import BaseTTAModel
 from mmengine.runner import Runner
 from torch.nn import Module
@@ -25,6 +25,8 @@ from vpt_mm.models.delta import load_delta, unwrap
 from vpt_mm.models.ensemble import build_prompt_ensemble
 from vpt_mm.apis.runner import (add_common_args, build_runner,
                                  close_distributed, load_config)
+from vpt_mm.apis.test_outputs import (add_output_args, add_prediction_dump,
+                                      dump_metrics, prepare_outputs)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -50,8 +52,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="test-time augmentation with the config's tta_model and "
         "tta_pipeline (e.g. the SETR configs' multi-scale test), as mmseg's "
         'test.py --tta')
-    parser.add_argument(
-        '--out', help='dump the predictions to this pickle file')
+    add_output_args(parser)
     parser.add_argument(
         OVERRIDE_FLAG,
         action='store_true',
@@ -143,6 +144,7 @@ def main(argv=None) -> None:
     cfg = load_config(args)
     if args.tta:
         use_tta(cfg)
+    prepare_outputs(cfg, args)
     if args.prompt_ensemble is not None:
         runner = build_ensemble_runner(cfg, files,
                                        args.allow_other_backbone)
@@ -164,10 +166,9 @@ def main(argv=None) -> None:
         # a prompt of another length) is an error here, not a warning.
         # (mmengine loads it into a TTA model's module.)
         runner.load_checkpoint(files[0], strict=True)
-    if args.out is not None:
-        runner.test_evaluator.metrics.append(
-            DumpResults(out_file_path=args.out))
+    add_prediction_dump(runner, cfg, args)
     metrics = runner.test()
+    dump_metrics(metrics, cfg, args)
     if is_main_process():
         print({
             key: round(float(value), 4)
