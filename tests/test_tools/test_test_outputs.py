@@ -3,7 +3,6 @@
 (as mmseg's test.py); --out-item and the flag errors as mmpretrain's."""
 import glob
 import os.path as osp
-import pickle
 
 import numpy as np
 import pytest

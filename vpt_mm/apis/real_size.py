@@ -7,7 +7,7 @@ cluster. :func:`check_config` builds the config's model at its real size,
 loads backbone weights strictly from a checkpoint in the layout the config
 expects (random values, written by :func:`write_host_checkpoint`), builds
 the config's own optimizer wrapper, takes one training step at batch 1 (2
-where a BatchNorm trains) on an image through the config's training
+for UPerHead's pooled BatchNorm) on an image through the config's training
 pipeline and one test step (the config's ``test_cfg``: sliding windows)
 on an image wider than the crop.
 
@@ -113,11 +113,16 @@ def batch_of(pipeline: list, samples: List[dict]) -> dict:
 
 
 def train_batch_size(model: nn.Module) -> int:
-    """1, or 2 where a BatchNorm trains: a pooled 1 x 1 map of one image
-    (UPerHead's pyramid pooling) has one value per channel."""
-    return 2 if any(
+    """1, or 2 where a 1 x 1 pooled map meets a training BatchNorm
+    (UPerHead's pyramid pooling): of one image it has one value per
+    channel."""
+    pools_to_one = any(
+        isinstance(m, nn.AdaptiveAvgPool2d) and m.output_size in (1, (1, 1))
+        for m in model.modules())
+    batch_norm = any(
         isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training
-        for m in model.modules()) else 1
+        for m in model.modules())
+    return 2 if pools_to_one and batch_norm else 1
 
 
 def check_config(config: str, size: Optional[int] = None) -> dict:
