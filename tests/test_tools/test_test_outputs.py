@@ -84,3 +84,30 @@ def test_classification_flags_as_mmpretrain():
         type='VisualizationHook', enable=True, show=False, wait_time=0.5,
         out_dir='vis', interval=3)
     assert 'test_evaluator' not in cfg
+
+
+def test_mmseg_inferencer_on_a_run_checkpoint_and_its_delta(
+        setup, vpt_run):  # noqa: F811
+    """mmseg's MMSegInferencer on our config (after ``import
+    vpt_mm.modules``): the run's checkpoint and its delta on the config's
+    pretrained backbone predict the same label map."""
+    import torch
+    from mmengine.config import Config
+    from mmseg.apis import MMSegInferencer
+
+    import vpt_mm.modules  # noqa: F401
+    root, _, options = setup
+    config, work_dir, _ = vpt_run
+    cfg = Config.fromfile(config)
+    cfg.merge_from_dict(options)
+    image = sorted(glob.glob(str(root / 'data' / 'images' / 'validation' /
+                                 '*.jpg')))[0]
+    preds = {}
+    for name in ('iter_2.pth', 'iter_2.delta.safetensors'):
+        inferencer = MMSegInferencer(model=cfg.copy(),
+                                     weights=str(work_dir / name),
+                                     device='cpu')
+        preds[name] = inferencer(image, return_datasamples=True)
+    full, delta = (p.pred_sem_seg.data for p in preds.values())
+    assert full.shape[-2:] == np.asarray(Image.open(image)).shape[:2]
+    assert torch.equal(full, delta)
