@@ -3,13 +3,15 @@
 (as mmseg's test.py); --out-item and the flag errors as mmpretrain's."""
 import glob
 import os.path as osp
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from test_setr_train_test_resume import (  # noqa: F401  (fixtures)
-    as_arguments, one_thread_no_mkldnn, run_tool, setup, vpt_run)
+    ROOT, as_arguments, one_thread_no_mkldnn, run_tool, setup, vpt_run)
 
 from vpt_mm.apis.test_outputs import add_output_args, prepare_outputs
 
@@ -18,13 +20,14 @@ def test_segmentation_out_dir_and_show_dir(setup, vpt_run):  # noqa: F811
     root, _, options = setup
     config, work_dir, _ = vpt_run
     out, show = root / 'label_maps', root / 'show'
-    # a fresh process's visualizer: the training run of this process made
-    # the named instance, which a new Runner would reuse (with its save_dir)
-    from mmseg.visualization import SegLocalVisualizer
-    SegLocalVisualizer._instance_dict.pop('visualizer', None)
-    run_tool('test.py', config, str(work_dir / 'iter_2.delta.safetensors'),
-             '--out', str(out), '--show-dir', str(show),
-             *as_arguments(options), work_dir=root / 'test_out')
+    # its own process, as from the command line: this process's training
+    # runs made the named visualizer, which a new Runner would reuse
+    subprocess.run(
+        [sys.executable, osp.join(ROOT, 'tools', 'test.py'), config,
+         str(work_dir / 'iter_2.delta.safetensors'), '--out', str(out),
+         '--show-dir', str(show), *as_arguments(options), '--work-dir',
+         str(root / 'test_out')],
+        check=True, cwd=ROOT, capture_output=True)
     images = sorted(glob.glob(str(root / 'data' / 'images' / 'validation' /
                                   '*.jpg')))
     maps = sorted(glob.glob(str(out / '*.png')))
