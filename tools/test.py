@@ -7,6 +7,7 @@ Examples:
         seed0/epoch_100.delta.safetensors seed1/epoch_100.delta.safetensors
     python tools/test.py SEG_CONFIG iter_160000.delta.safetensors --tta
     bash tools/dist_test.sh CONFIG CHECKPOINT 8 --out results.pkl
+    python tools/test.py SEG_CONFIG CKPT --out preds/ --show-dir vis/
 """
 import argparse
 import os
@@ -15,7 +16,6 @@ from typing import List
 
 from mmengine.config import Config
 from mmengine.dist import is_main_process
-from mmengine.evaluator import DumpResults
 from mmengine.model import BaseTTAModel
 from mmengine.runner import Runner
 from torch.nn import Module
@@ -27,6 +27,8 @@ from vpt_mm.models.delta import load_delta, unwrap
 from vpt_mm.models.ensemble import build_prompt_ensemble
 from vpt_mm.apis.runner import (add_common_args, build_runner,
                                  close_distributed, load_config)
+from vpt_mm.apis.test_outputs import (add_output_args, add_prediction_dump,
+                                      dump_metrics, pickles, prepare_outputs)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -52,8 +54,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="test-time augmentation with the config's tta_model and "
         "tta_pipeline (e.g. the SETR configs' multi-scale test), as mmseg's "
         'test.py --tta')
-    parser.add_argument(
-        '--out', help='dump the predictions to this pickle file')
+    add_output_args(parser)
     parser.add_argument(
         OVERRIDE_FLAG,
         action='store_true',
@@ -87,22 +88,27 @@ def checkpoint_files(args: argparse.Namespace) -> List[str]:
     return files
 
 
-def check_out_file(out: str) -> None:
-    """``--out`` can be written, checked before the test pass.
+def check_out_file(out: str, folder: bool = False) -> None:
+    """``--out`` can be written, checked before the test pass: a pickle
+    file, or with ``folder`` a directory (segmentation label maps).
 
     Raises:
         SystemExit: With a one-line message naming ``--out`` and the path.
     """
-    if not out.endswith(('.pkl', '.pickle')):
-        raise SystemExit(f'--out: {out} must end with .pkl or .pickle')
-    if osp.isdir(out):
-        raise SystemExit(f'--out: {out} is a folder, not a file')
-    folder = osp.dirname(osp.abspath(out))
-    while not osp.exists(folder):  # DumpResults creates missing folders
-        folder = osp.dirname(folder)
-    target = out if osp.exists(out) else folder
-    if not osp.isdir(folder):
-        raise SystemExit(f'--out: cannot write {out} ({folder} is a file, '
+    if not folder:
+        if not out.endswith(('.pkl', '.pickle')):
+            raise SystemExit(f'--out: {out} must end with .pkl or .pickle')
+        if osp.isdir(out):
+            raise SystemExit(f'--out: {out} is a folder, not a file')
+    elif osp.exists(out) and not osp.isdir(out):
+        raise SystemExit(f'--out: {out} is a file, not a folder for the '
+                         'label maps')
+    parent = osp.dirname(osp.abspath(out))
+    while not osp.exists(parent):  # missing folders are created
+        parent = osp.dirname(parent)
+    target = out if osp.exists(out) else parent
+    if not osp.isdir(parent):
+        raise SystemExit(f'--out: cannot write {out} ({parent} is a file, '
                          'not a folder)')
     if not os.access(target, os.W_OK):
         raise SystemExit(f'--out: cannot write {out} ({target} is not '
@@ -161,14 +167,15 @@ def build_ensemble_runner(cfg: Config,
 def main(argv=None) -> None:
     args = parse_args(argv)
     files = checkpoint_files(args)
-    if args.out is not None:
-        check_out_file(args.out)
     if args.tta and args.prompt_ensemble is not None:
         raise SystemExit('--tta: not with --prompt-ensemble (a test-time '
                          'augmented ensemble is not supported)')
     cfg = load_config(args)
+    if args.out is not None:  # a pickle, or a folder of label maps
+        check_out_file(args.out, folder=not pickles(cfg, args))
     if args.tta:
         use_tta(cfg)
+    prepare_outputs(cfg, args)
     if args.prompt_ensemble is not None:
         runner = build_ensemble_runner(cfg, files,
                                        args.allow_other_backbone)
@@ -193,10 +200,9 @@ def main(argv=None) -> None:
             runner.load_checkpoint(files[0], strict=True)
         except UnreadableWeightsError as error:
             raise SystemExit(f'checkpoint: {error}') from error
-    if args.out is not None:
-        runner.test_evaluator.metrics.append(
-            DumpResults(out_file_path=args.out))
+    add_prediction_dump(runner, cfg, args)
     metrics = runner.test()
+    dump_metrics(metrics, cfg, args)
     if is_main_process():
         print({
             key: round(float(value), 4)

@@ -12,10 +12,9 @@ Usage::
 import argparse
 from collections import OrderedDict
 
-import torch
 from mmengine.config import Config
 
-from vpt_mm.apis.model import build_model_from_config
+from vpt_mm.apis.model import build_model_from_config, meta_device
 from vpt_mm.engine.optimizers import parameter_counts, trainable_report
 from vpt_mm.models.peft.base import PEFTWrapper
 from vpt_mm.models.delta import delta_keys
@@ -25,7 +24,7 @@ def count(config: str) -> dict:
     """Counts of ``config``'s model: ``trainable``, ``total``,
     ``delta_keys`` and the report line."""
     cfg = Config.fromfile(config)
-    with torch.device('meta'):
+    with meta_device():
         model = build_model_from_config(cfg, init_cfg=False)
     trainable, total = parameter_counts(model)
     # parameters by top-level part; the modules a PEFT wrapper added (and

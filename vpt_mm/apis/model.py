@@ -1,5 +1,10 @@
 """Build a config's model outside a Runner (for tools)."""
+import contextlib
 import copy
+from typing import Iterator
+from unittest import mock
+
+import torch
 
 from mmengine.config import Config
 from mmengine.registry import MODELS, DefaultScope
@@ -27,3 +32,17 @@ def build_model_from_config(cfg: Config, init_cfg: bool = True) -> nn.Module:
             backbone = backbone.get('module')
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
         return MODELS.build(model_cfg)
+
+
+@contextlib.contextmanager
+def meta_device() -> Iterator[None]:
+    """Build modules on the meta device (shapes only, no memory), with
+    ``torch.linspace`` on the CPU: stochastic-depth rates are read with
+    ``.item()`` while building (mmseg's Segmenter head, drop-path rates)."""
+    linspace = torch.linspace
+
+    def cpu_linspace(*args, **kwargs):
+        return linspace(*args, **{**kwargs, 'device': 'cpu'})
+
+    with torch.device('meta'), mock.patch('torch.linspace', cpu_linspace):
+        yield

@@ -144,7 +144,12 @@ class PromptedSwin(FrozenPromptedMixin, PromptSequenceMixin,
 
     # -- weights ------------------------------------------------------------
     def may_be_missing(self, key: str) -> bool:
-        return key.endswith('relative_position_index')
+        # a classification checkpoint has the last stage's norm only; the
+        # norms of earlier output stages (segmentation) keep their init
+        last = len(self.stages) - 1
+        return key.endswith('relative_position_index') or any(
+            key.startswith(f'norm{i}.') for i in self.out_indices
+            if i != last)
 
     def may_differ_in_shape(self, key: str) -> bool:
         return key.endswith('relative_position_bias_table') or \
