@@ -21,7 +21,8 @@ from mmseg.registry import \
 
 __all__ = [
     'register_backbone', 'register_head', 'register_classifier',
-    'register_dataset', 'register_seg_dataset', 'register_optim_wrapper_constructor',
+    'register_dataset', 'register_seg_dataset',
+    'register_optim_wrapper_constructor',
     'register_hook', 'register_metric'
 ]
 

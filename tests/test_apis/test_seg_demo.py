@@ -163,6 +163,8 @@ def test_sweep_by_miou_then_table_and_picture(scenes, tmp_path,
         env=dict(os.environ, OMP_NUM_THREADS='1'))
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[
         -2000:]
+    # the log lines name the metric
+    assert 'fashion-scenes: test mIoU' in result.stdout
     results = read_results(sweep_dir)
     assert results['metric'] == 'mIoU'
     assert results['final']['test_split'] == 'test'

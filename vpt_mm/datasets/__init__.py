@@ -8,6 +8,6 @@ from .fgvc import FGVC_SETS, FGVCDataset  # noqa: E402
 from .vtab import VTAB_TASKS, VTAB1kDataset  # noqa: E402
 
 __all__ = [
-    'FashionScenesDataset', 'FGVCDataset', 'FGVC_SETS', 'VTAB1kDataset', 'VTAB_TASKS', 'CIFAR100LT',
-    'long_tail_counts'
+    'FashionScenesDataset', 'FGVCDataset', 'FGVC_SETS', 'VTAB1kDataset',
+    'VTAB_TASKS', 'CIFAR100LT', 'long_tail_counts'
 ]

@@ -26,10 +26,12 @@ class FashionScenesDataset(BaseSegDataset):
     Args:
         split (str): The folder name(s) of the split, ``'training'``,
             ``'validation'``, ``'test'``, or several joined by ``+``
-            (``'training+validation'``), as the sweep's protocol names them.
+            (``'training+validation'``), as the sweep's protocol names
+            them.
         **kwargs: Of :class:`mmseg.datasets.BaseSegDataset`
             (``data_root``, ``pipeline``, ...); not ``data_prefix``.
     """
+
     METAINFO = dict(classes=FASHION_CLASSES, palette=FASHION_PALETTE)
 
     def __init__(self, split: str = 'training', **kwargs) -> None:
