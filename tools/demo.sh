@@ -4,9 +4,12 @@
 # digits in the VTAB-1k layout) with Linear, VPT-shallow, VPT-deep and Full
 # under the paper's protocol (tools/sweep.py: lr x wd grid on train800 ->
 # val200, best setting re-run with seeds on train800val200 -> test), and
-# print the paper-style table.
+# print the paper-style table. Then segmentation: the same backbone under
+# SETR-PUP on fashion-scenes (Fashion-MNIST test items on canvases, ADE20K
+# layout) as Head-only, Bias, VPT-deep, VPT+Bias and Full (lr chosen on
+# validation by mIoU), an mIoU table and a picture of test predictions.
 #
-#   bash tools/demo.sh                # about 12 minutes on 2 cores
+#   bash tools/demo.sh                # about 20 minutes on 2 cores
 #   DEMO_QUICK=1 bash tools/demo.sh   # same code path, a few iterations
 #
 # Needs Debian's dataset-fashion-mnist (the digits image is bundled in
@@ -25,6 +28,10 @@ if [ "${DEMO_QUICK:-0}" = 1 ]; then
     SGD_LRS="2.5"
     ADAMW_LRS="0.0005"
     SEEDS=1
+    SEG_SCHEDULE=(train_cfg.max_iters=40 default_hooks.checkpoint.interval=40)
+    SEG_SEEDS=1
+    SEG_LRS="0.05"
+    SEG_FULL_LRS="0.01"
 else
     WORK=${DEMO_WORK_DIR:-work_dirs/demo}
     PRETRAIN_ITERS=600  # the config's own
@@ -32,6 +39,10 @@ else
     SGD_LRS="2.5 1"
     ADAMW_LRS="0.001 0.0005"
     SEEDS=2
+    SEG_SCHEDULE=()  # the configs' own 300 iterations
+    SEG_SEEDS=2
+    SEG_LRS=""  # the configs' sweep_grid
+    SEG_FULL_LRS=""
 fi
 WDS="0.0001"
 mkdir -p "$WORK"
@@ -98,3 +109,28 @@ for method in linear vpt-shallow vpt-deep; do
     "$PYTHON" tools/misc/best_delta.py "$WORK/sweep/$method/digits" \
         "$WORK/deltas/$method.delta.safetensors"
 done
+
+# Segmentation: SETR-PUP on fashion-scenes, mIoU chosen on validation
+"$PYTHON" tools/misc/prepare_seg_demo_data.py
+SEG_SWEEPS=()
+SEG_NAMES=()
+for method in head-only bias vpt-deep vpt-bias full; do
+    key=model.backbone.init_cfg.checkpoint lrs=$SEG_LRS
+    case $method in
+        head-only) name=Head-only ;;
+        bias) name=Bias key=model.backbone.module.init_cfg.checkpoint ;;
+        vpt-deep) name=VPT-deep ;;
+        vpt-bias) name=VPT+Bias key=model.backbone.module.init_cfg.checkpoint ;;
+        full) name=Full lrs=$SEG_FULL_LRS ;;
+    esac
+    echo "== $name (segmentation)"
+    "$PYTHON" tools/sweep.py \
+        "configs/demo/${method}_vit-tiny-p7-fmnist_setr-pup_fashion-scenes.py" \
+        --work-dir "$WORK/seg/$method" --metric mIoU ${lrs:+--lrs $lrs} \
+        --num-seeds "$SEG_SEEDS" --jobs "$JOBS" --keep-going \
+        --cfg-options "$key=$BACKBONE" "${SEG_SCHEDULE[@]}"
+    SEG_SWEEPS+=("$WORK/seg/$method")
+    SEG_NAMES+=("$name")
+done
+"$PYTHON" tools/misc/seg_demo_report.py "${SEG_SWEEPS[@]}" \
+    --method-name "${SEG_NAMES[@]}" --out-dir "$WORK"

@@ -13,6 +13,7 @@ from mmpretrain.registry import METRICS as PRETRAIN_METRICS
 from mmpretrain.registry import MODELS as PRETRAIN_MODELS
 from mmpretrain.registry import \
     OPTIM_WRAPPER_CONSTRUCTORS as PRETRAIN_OPTIM_WRAPPER_CONSTRUCTORS
+from mmseg.registry import DATASETS as SEG_DATASETS
 from mmseg.registry import HOOKS as SEG_HOOKS
 from mmseg.registry import MODELS as SEG_MODELS
 from mmseg.registry import \
@@ -20,8 +21,9 @@ from mmseg.registry import \
 
 __all__ = [
     'register_backbone', 'register_head', 'register_classifier',
-    'register_dataset', 'register_optim_wrapper_constructor',
-    'register_hook', 'register_metric', 'register_host_override'
+    'register_dataset', 'register_seg_dataset',
+    'register_optim_wrapper_constructor', 'register_hook', 'register_metric',
+    'register_host_override'
 ]
 
 
@@ -47,6 +49,12 @@ def register_classifier(cls: Type) -> Type:
 def register_dataset(cls: Type) -> Type:
     """Register a classification dataset in mmpretrain's ``DATASETS``."""
     PRETRAIN_DATASETS.register_module(module=cls)
+    return cls
+
+
+def register_seg_dataset(cls: Type) -> Type:
+    """Register a segmentation dataset in mmseg's ``DATASETS``."""
+    SEG_DATASETS.register_module(module=cls)
     return cls
 
 

@@ -227,6 +227,11 @@ def load_task(config: str, work_dir: str, cfg_options: Sequence[str] = (),
     :func:`task_from_config` for the arguments."""
     if not osp.isfile(config):
         raise SweepError(f'config: no file at {config}')
+    # mmseg::/mmpretrain:: bases where pkg_resources is gone (no torch)
+    from vpt_mm.compat.config_lookup import (cache_external_config_lookup,
+                                             use_importlib_package_lookup)
+    use_importlib_package_lookup()
+    cache_external_config_lookup()
     cfg = Config.fromfile(config)
     resolve_config(cfg)
     options = parse_cfg_options(cfg_options)

@@ -61,6 +61,8 @@ class TaskSweep:
         self.keep_going = keep_going
         self.keep_checkpoints = keep_checkpoints
         self.metric = metric
+        # what the log lines call the score
+        self.label = 'top-1' if metric == METRIC else metric
         self.log = log
         self.total = (len(spec.settings) * len(spec.tune_seeds) +
                       len(spec.seeds))
@@ -117,8 +119,8 @@ class TaskSweep:
             if result.get('cfg_options') != run.cfg_options:
                 note = (' (warning: it ran with other --cfg-options; delete '
                         f'{run.work_dir} to run it again)')
-            self.log(f'{head}: skipped, finished: {run.eval_split} top-1 '
-                     f'{result["top1"]:.2f}{note}')
+            self.log(f'{head}: skipped, finished: {run.eval_split} '
+                     f'{self.label} {result["top1"]:.2f}{note}')
             return result
         if state == 'partial' and not self.dry_run:
             result, note = rescore(run, self.spec, self.metric)
@@ -184,8 +186,8 @@ class TaskSweep:
         self._clean(run)
         with self.lock:
             self.stats.trained += 1
-        self.log(f'{head}: done in {seconds:.0f} s, {run.eval_split} top-1 '
-                 f'{score["value"]:.2f}')
+        self.log(f'{head}: done in {seconds:.0f} s, {run.eval_split} '
+                 f'{self.label} {score["value"]:.2f}')
         return result
 
     def do_runs(self, runs: List[Run]) -> List[Tuple[Run, Optional[dict]]]:
@@ -242,8 +244,9 @@ class TaskSweep:
         """The heat map: the lr x wd grid, or one panel per prompt
         length (the selected point outlined in its panel)."""
         spec = self.spec
-        title = (f'{spec.task}: {spec.protocol["tune"]["val"]} top-1 (%), '
-                 f'trained on {spec.protocol["tune"]["train"]}')
+        title = (f'{spec.task}: {spec.protocol["tune"]["val"]} '
+                 f'{self.label} (%), trained on '
+                 f'{spec.protocol["tune"]["train"]}')
         path = osp.join(spec.work_dir, GRID_PLOT)
         if spec.num_tokens is None:
             plot_grid(spec.lrs, spec.wds, values, path, best, title)
@@ -299,15 +302,15 @@ class TaskSweep:
         scores = {run.name: result['top1'] for run, result in tune}
         best = select_best(grid_means(spec, scores))
         results = self._save(tune, best)
-        self.log(f'{spec.task}: best {describe_setting(best)} (val top-1 '
-                 f'{results["best"]["val_top1"]:.2f})')
+        self.log(f'{spec.task}: best {describe_setting(best)} (val '
+                 f'{self.label} {results["best"]["val_top1"]:.2f})')
         final = self.do_runs(final_runs(spec, *best))
         results = self._save(tune, best, final)
         if results['status'] == 'complete':
             summary = results['final']
             self.stats.complete.append(spec.task)
-            self.log(f'{spec.task}: {split["final"]["test"]} top-1 '
-                     f'{summary["test_top1_mean"]:.2f} +- '
+            self.log(f'{spec.task}: {split["final"]["test"]} '
+                     f'{self.label} {summary["test_top1_mean"]:.2f} +- '
                      f'{summary["test_top1_std"]:.2f} over '
                      f'{len(spec.seeds)} seed(s) -> '
                      f'{osp.join(spec.work_dir, TASK_RESULTS)}')

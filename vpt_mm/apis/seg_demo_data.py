@@ -1,0 +1,129 @@
+"""Fashion-scenes: the segmentation demo's task, from real images.
+
+Each scene is a 56 x 56 grey canvas holding a few Fashion-MNIST *test*
+items (the demo pretrains on the train split, so no item of a scene was
+seen in pretraining) at random places, later items occluding earlier ones.
+A pixel is labelled with its item's class (1-10) where that item's own ink
+is (grey level above :data:`INK_THRESHOLD`), and 0 (background) elsewhere.
+The item pool is split first, so the training, validation and test scenes
+share no item either. Written in mmsegmentation's ADE20K layout::
+
+    <root>/images/{training,validation,test}/scene_00000.png
+    <root>/annotations/{training,validation,test}/scene_00000.png
+
+read by :class:`vpt_mm.datasets.FashionScenesDataset`.
+"""
+import os
+import os.path as osp
+from typing import Dict, Optional, Tuple
+
+import cv2
+import numpy as np
+
+SPLITS = ('training', 'validation', 'test')
+SPLIT_SIZES = dict(training=320, validation=96, test=96)
+CANVAS = 56
+ITEMS_PER_SCENE = (2, 4)  # at least, at most
+INK_THRESHOLD = 30
+IDX_FILES = ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
+
+
+def read_idx(path: str) -> np.ndarray:
+    """An IDX file (the MNIST format) as an array.
+
+    Raises:
+        FileNotFoundError: No file at ``path``.
+        ValueError: The file is not an unsigned-byte IDX file.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'IDX file not found: {path}')
+    with open(path, 'rb') as file:
+        data = file.read()
+    if len(data) < 4 or data[:3] != b'\x00\x00\x08':
+        raise ValueError(f'{path}: not an unsigned-byte IDX file')
+    ndim = data[3]
+    shape = tuple(
+        int.from_bytes(data[4 + 4 * i:8 + 4 * i], 'big') for i in range(ndim))
+    body = np.frombuffer(data, np.uint8, offset=4 + 4 * ndim)
+    if body.size != int(np.prod(shape)):
+        raise ValueError(f'{path}: {body.size} bytes for the shape {shape}')
+    return body.reshape(shape)
+
+
+def load_fashion_mnist_test(fmnist_dir: str) -> Tuple[np.ndarray, np.ndarray]:
+    """``(images (N, 28, 28) uint8, labels (N,))`` of the test split in
+    ``fmnist_dir`` (unpacked by ``tools/misc/prepare_demo_data.py``)."""
+    images, labels = (read_idx(osp.join(fmnist_dir, name))
+                      for name in IDX_FILES)
+    if images.ndim != 3 or labels.shape != images.shape[:1]:
+        raise ValueError(f'{fmnist_dir}: {images.shape} images for '
+                         f'{labels.shape} labels')
+    return images, labels
+
+
+def compose_scene(rng: np.random.Generator, items: np.ndarray,
+                  labels: np.ndarray,
+                  canvas: int = CANVAS) -> Tuple[np.ndarray, np.ndarray]:
+    """Paste ``items`` (K, h, w) at random places on a black canvas.
+
+    Returns:
+        tuple: The image (canvas, canvas) uint8 and its label map, the
+        item's class + 1 where its ink is, 0 elsewhere.
+    """
+    image = np.zeros((canvas, canvas), np.uint8)
+    label = np.zeros((canvas, canvas), np.uint8)
+    for item, cls in zip(items, labels):
+        height, width = item.shape
+        y, x = rng.integers(0, canvas - height + 1), rng.integers(
+            0, canvas - width + 1)
+        ink = item > INK_THRESHOLD
+        image[y:y + height, x:x + width][ink] = item[ink]
+        label[y:y + height, x:x + width][ink] = int(cls) + 1
+    return image, label
+
+
+def write_fashion_scenes(root: str,
+                         fmnist_dir: str,
+                         seed: int = 0,
+                         split_sizes: Optional[Dict[str, int]] = None,
+                         canvas: int = CANVAS) -> Dict[str, int]:
+    """Write the fashion-scenes task under ``root``.
+
+    Args:
+        root (str): The ADE20K-layout folder to fill.
+        fmnist_dir (str): The unpacked Fashion-MNIST IDX files.
+        seed (int): Seed of the item pools, placements and counts.
+        split_sizes (dict, optional): Scenes per split (keys of
+            :data:`SPLITS`); defaults to :data:`SPLIT_SIZES`.
+        canvas (int): Side of the square scenes.
+
+    Returns:
+        dict: Number of scenes written per split.
+    """
+    split_sizes = dict(split_sizes or SPLIT_SIZES)
+    unknown = sorted(set(split_sizes) - set(SPLITS))
+    if unknown:
+        raise ValueError(f'split_sizes: unknown split(s) {unknown}; the '
+                         f'splits are {list(SPLITS)}')
+    images, labels = load_fashion_mnist_test(fmnist_dir)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(images))
+    # each split draws from its own share of the items
+    pools = np.array_split(order, len(SPLITS))
+    counts = {}
+    for split, pool in zip(SPLITS, pools):
+        count = split_sizes.get(split, 0)
+        image_dir = osp.join(root, 'images', split)
+        label_dir = osp.join(root, 'annotations', split)
+        os.makedirs(image_dir, exist_ok=True)
+        os.makedirs(label_dir, exist_ok=True)
+        for index in range(count):
+            num = rng.integers(ITEMS_PER_SCENE[0], ITEMS_PER_SCENE[1] + 1)
+            chosen = rng.choice(pool, size=num, replace=False)
+            image, label = compose_scene(rng, images[chosen],
+                                         labels[chosen], canvas)
+            name = f'scene_{index:05d}.png'
+            cv2.imwrite(osp.join(image_dir, name), image)
+            cv2.imwrite(osp.join(label_dir, name), label)
+        counts[split] = count
+    return counts
