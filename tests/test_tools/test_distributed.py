@@ -499,13 +499,38 @@ def tiny_model_cfg(cfg, folder):
     if cfg.default_scope == 'mmseg' and out_channels is not None:
         backbone.img_size = (SEG_SIZE, SEG_SIZE)
         model.data_preprocessor.size = (SEG_SIZE, SEG_SIZE)
-        for head in [model.decode_head, *model.get('auxiliary_head', [])]:
-            head.update(in_channels=out_channels, channels=16)
+        shrink_seg_heads(model, kind, out_channels)
     elif out_channels is not None:
         model.head.in_channels = out_channels
     if 'data_preprocessor' not in model and 'data_preprocessor' in cfg:
         model.data_preprocessor = copy.deepcopy(cfg.data_preprocessor)
     return model
+
+
+def shrink_seg_heads(model, kind, out_channels):
+    """The decoder of a segmentor config (SETR's head list, UperNet's
+    MultiLevelNeck or Feature2Pyramid neck + UPerHead + FCN auxiliary head)
+    at the tiny backbone's widths."""
+    aux = model.get('auxiliary_head') or []
+    heads = [model.decode_head, *([aux] if isinstance(aux, dict) else aux)]
+    if 'Swin' in kind:  # one width per stage
+        widths = [TINY_SWIN['embed_dims'] * 2**i for i in range(4)]
+    else:
+        widths = [out_channels] * 4
+    neck = model.get('neck')
+    if neck is not None and 'embed_dim' in neck:  # Feature2Pyramid
+        neck.embed_dim = out_channels
+    elif neck is not None:
+        neck.update(in_channels=[out_channels] * len(neck.in_channels),
+                    out_channels=out_channels)
+    for head in heads:
+        if isinstance(head.in_channels, (list, tuple)):
+            head.in_channels = widths[:len(head.in_channels)]
+        else:
+            index = head.get('in_index', -1)
+            head.in_channels = (widths[index] if isinstance(index, int)
+                                else out_channels)
+        head.channels = 16
 
 
 def fake_batch(cfg, model_cfg):
