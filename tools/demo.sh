@@ -30,8 +30,8 @@ if [ "${DEMO_QUICK:-0}" = 1 ]; then
     SEEDS=1
     SEG_SCHEDULE=(train_cfg.max_iters=40 default_hooks.checkpoint.interval=40)
     SEG_SEEDS=1
-    SEG_LRS="0.05"
-    SEG_FULL_LRS="0.01"
+    SEG_LRS="1.0"
+    SEG_FULL_LRS="0.05"
 else
     WORK=${DEMO_WORK_DIR:-work_dirs/demo}
     PRETRAIN_ITERS=600  # the config's own

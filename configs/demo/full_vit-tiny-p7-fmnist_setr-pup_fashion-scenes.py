@@ -1,6 +1,6 @@
 # The segmentation demo, Full: mmpretrain's VisionTransformer (the same
-# tiny ViT and weights), every weight trains; SGD as the others, a smaller
-# lr grid.
+# tiny ViT and weights), every weight trains; SGD as the others with
+# mmseg's SETR recipe for full fine-tuning: the heads at 10x the base lr.
 _base_ = ['./head-only_vit-tiny-p7-fmnist_setr-pup_fashion-scenes.py']
 model = dict(
     backbone=dict(
@@ -20,4 +20,7 @@ model = dict(
             type='Pretrained',
             checkpoint='work_dirs/demo/vit-tiny-p7_fashion-mnist.pth',
             prefix='backbone.')))
-sweep_grid = dict(base_lr=[0.01, 0.002], weight_decay=[0.0])
+optim_wrapper = dict(
+    optimizer=dict(lr=0.05),
+    paramwise_cfg=dict(custom_keys={'head': dict(lr_mult=10.)}))
+sweep_grid = dict(base_lr=[0.05, 0.01], weight_decay=[0.0])

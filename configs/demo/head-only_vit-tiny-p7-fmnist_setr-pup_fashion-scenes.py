@@ -1,7 +1,8 @@
 # The segmentation demo, Head-only: mmseg's SETR-PUP (its model base) on
 # the demo's Fashion-MNIST-pretrained tiny ViT (../_base_/models/
 # vit-tiny-p7.py, as a frozen PromptedViT without prompts), transferred to
-# fashion-scenes (56 x 56 canvases of Fashion-MNIST test items, 11 classes;
+# fashion-scenes (56 x 56 canvases, 2 to 4 Fashion-MNIST test items in the
+# cells of a 2 x 2 grid, 11 classes;
 # tools/misc/prepare_seg_demo_data.py). The other methods change the
 # backbone only. tools/sweep.py chooses the lr on validation (--metric
 # mIoU), then re-runs it with seeds on training+validation -> test.
@@ -17,7 +18,7 @@ protocol = dict(
     final=dict(train='training+validation', test='test'))
 task_name = 'fashion-scenes'
 benchmark = 'demo-seg'
-sweep_grid = dict(base_lr=[0.05, 0.01], weight_decay=[0.0])
+sweep_grid = dict(base_lr=[1.0, 0.25], weight_decay=[0.0])
 
 crop_size = (56, 56)
 data_root = 'data/demo/fashion-scenes'
@@ -87,7 +88,7 @@ max_iters = 300
 optim_wrapper = dict(
     type='OptimWrapper',
     constructor='FrozenBackboneOptimWrapperConstructor',
-    optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=0.0))
+    optimizer=dict(type='SGD', lr=1.0, momentum=0.9, weight_decay=0.0))
 param_scheduler = [
     dict(type='PolyLR', eta_min=0., power=0.9, begin=0, end=max_iters,
          by_epoch=False)

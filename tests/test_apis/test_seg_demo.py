@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
-from vpt_mm.apis.seg_demo_data import (INK_THRESHOLD, SPLITS, read_idx,
-                                       write_fashion_scenes)
+from vpt_mm.apis.seg_demo_data import (INK_THRESHOLD, SPLITS, compose_scene,
+                                       read_idx, write_fashion_scenes)
 from vpt_mm.apis.seg_demo_report import (count_parameters, format_table,
                                          mean_std, read_results,
                                          write_report)
@@ -80,11 +80,34 @@ def test_scenes_in_the_ade20k_layout(scenes):
             items = (image[label > 0].astype(int) - 40) // 5
             assert np.array_equal(label[label > 0], items % 10 + 1)
             assert len(set(items.tolist())) >= 1
+            # each item whole in its own 28 px cell, aligned with the
+            # 7 px patches: one item per cell, two to four cells used
+            used = 0
+            for y in (0, 28):
+                for x in (0, 28):
+                    cell = label[y:y + 28, x:x + 28]
+                    used += bool((cell > 0).any())
+                    assert len(set(image[y:y + 28, x:x + 28][
+                        cell > 0].tolist())) <= 1
+            assert 2 <= used <= 4
             items_of[split] |= set(items.tolist())
     # no item is in two splits
     assert not items_of['training'] & items_of['validation']
     assert not (items_of['training'] | items_of['validation']) & items_of[
         'test']
+
+
+def test_compose_scene_places_items_in_distinct_cells():
+    rng = np.random.default_rng(0)
+    items = np.full((4, 28, 28), 200, np.uint8)
+    image, label = compose_scene(rng, items, np.array([0, 1, 2, 3]))
+    assert sorted(np.unique(label).tolist()) == [1, 2, 3, 4]
+    assert (image == 200).all()
+    for y in (0, 28):
+        for x in (0, 28):
+            assert len(np.unique(label[y:y + 28, x:x + 28])) == 1
+    with pytest.raises(ValueError, match='5 items of 28 x 28 px do not fit'):
+        compose_scene(rng, np.zeros((5, 28, 28), np.uint8), np.zeros(5))
 
 
 def test_bad_inputs_name_the_file(tmp_path, fmnist_dir):
@@ -187,3 +210,26 @@ def test_sweep_by_miou_then_table_and_picture(scenes, tmp_path,
     # the ground-truth column holds the palette's colours
     cfg = Config.fromfile(osp.join(ROOT, config))
     assert cfg.model.decode_head.num_classes == 11
+
+
+def test_prepare_tool_rewrites_scenes_of_an_older_version(tmp_path,
+                                                         fmnist_dir):
+    """prepare_seg_demo_data.py keeps scenes written with the same options
+    by this version and writes anew those of an older one (no record)."""
+    out = tmp_path / 'scenes'
+    command = [sys.executable, 'tools/misc/prepare_seg_demo_data.py',
+               '--fashion-mnist', fmnist_dir, '--out', str(out),
+               '--training', '3', '--validation', '2', '--test', '2']
+
+    def run():
+        return subprocess.run(command, cwd=ROOT, capture_output=True,
+                              text=True, check=True).stdout
+
+    assert 'fashion-scenes in' in run()
+    assert 'already in' in run()
+    (out / 'scenes.json').unlink()  # as an older version left them
+    stale = out / 'images' / 'training' / 'scene_00009.png'
+    stale.write_bytes(b'')
+    assert 'writing them anew' in run()
+    assert not stale.exists()
+    assert len(os.listdir(out / 'images' / 'training')) == 3

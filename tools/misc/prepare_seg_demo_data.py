@@ -6,9 +6,11 @@ unpacks (the demo pretrains on the train items only).
 """
 import argparse
 import os.path as osp
+import shutil
 import sys
 
-from vpt_mm.apis.seg_demo_data import SPLIT_SIZES, write_fashion_scenes
+from vpt_mm.apis.seg_demo_data import (CANVAS, SCENE_FORMAT, SPLIT_SIZES,
+                                       scenes_record, write_fashion_scenes)
 
 
 def main() -> None:
@@ -21,14 +23,25 @@ def main() -> None:
         parser.add_argument(f'--{split}', type=int, default=size,
                             help=f'scenes in {split} (default {size})')
     args = parser.parse_args()
-    if osp.isdir(osp.join(args.out, 'images')):
+    sizes = {split: getattr(args, split) for split in SPLIT_SIZES}
+    try:
+        record = scenes_record(args.out)
+    except ValueError as error:
+        sys.exit(f'prepare_seg_demo_data: {error}')
+    if record == dict(format=SCENE_FORMAT, seed=args.seed, canvas=CANVAS,
+                      counts=sizes):
         print(f'fashion-scenes already in {args.out}')
         return
+    if osp.isdir(osp.join(args.out, 'images')):
+        # scenes of an older version or other options: written anew
+        print(f'fashion-scenes in {args.out} differ from these options or '
+              f'this version ({record}); writing them anew')
+        for folder in ('images', 'annotations'):
+            shutil.rmtree(osp.join(args.out, folder), ignore_errors=True)
     try:
         counts = write_fashion_scenes(
             args.out, args.fashion_mnist, seed=args.seed,
-            split_sizes={split: getattr(args, split)
-                         for split in SPLIT_SIZES})
+            split_sizes=sizes)
     except (FileNotFoundError, ValueError) as error:
         sys.exit(f'prepare_seg_demo_data: {error}')
     print(f'fashion-scenes in {args.out}: {counts}')

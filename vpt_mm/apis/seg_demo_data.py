@@ -1,10 +1,15 @@
 """Fashion-scenes: the segmentation demo's task, from real images.
 
-Each scene is a 56 x 56 grey canvas holding a few Fashion-MNIST *test*
-items (the demo pretrains on the train split, so no item of a scene was
-seen in pretraining) at random places, later items occluding earlier ones.
+Each scene is a 56 x 56 grey canvas holding two to four Fashion-MNIST
+*test* items (the demo pretrains on the train split, so no item of a scene
+was seen in pretraining), each in its own randomly chosen cell of a 2 x 2
+grid of 28 px cells: an item covers 4 x 4 of the tiny ViT's 7 px patches,
+aligned with them, as in pretraining (with items at any pixel offset and
+overlapping, a frozen-feature token probe scored 20 instead of 28 mIoU and
+300 iterations of SETR-PUP learned almost nothing; docs/segmentation.md).
 A pixel is labelled with its item's class (1-10) where that item's own ink
-is (grey level above :data:`INK_THRESHOLD`), and 0 (background) elsewhere.
+is (grey level above :data:`INK_THRESHOLD`), and 0 (background) elsewhere,
+faint item pixels and empty cells included.
 The item pool is split first, so the training, validation and test scenes
 share no item either. Written in mmsegmentation's ADE20K layout::
 
@@ -13,6 +18,7 @@ share no item either. Written in mmsegmentation's ADE20K layout::
 
 read by :class:`vpt_mm.datasets.FashionScenesDataset`.
 """
+import json
 import os
 import os.path as osp
 from typing import Dict, Optional, Tuple
@@ -26,6 +32,24 @@ CANVAS = 56
 ITEMS_PER_SCENE = (2, 4)  # at least, at most
 INK_THRESHOLD = 30
 IDX_FILES = ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
+# what write_fashion_scenes records in <root>/scenes.json; 2: items in grid
+# cells (1: at any offset, overlapping)
+SCENE_FORMAT = 2
+RECORD = 'scenes.json'
+
+
+def scenes_record(root: str) -> Optional[dict]:
+    """What :func:`write_fashion_scenes` recorded in ``root``, or None
+    where it recorded nothing (no folder, or one of an older version)."""
+    path = osp.join(root, RECORD)
+    if not osp.isfile(path):
+        return None
+    with open(path) as file:
+        try:
+            record = json.load(file)
+        except json.JSONDecodeError as error:
+            raise ValueError(f'{path}: not JSON ({error})') from None
+    return record if isinstance(record, dict) else None
 
 
 def read_idx(path: str) -> np.ndarray:
@@ -64,21 +88,29 @@ def load_fashion_mnist_test(fmnist_dir: str) -> Tuple[np.ndarray, np.ndarray]:
 def compose_scene(rng: np.random.Generator, items: np.ndarray,
                   labels: np.ndarray,
                   canvas: int = CANVAS) -> Tuple[np.ndarray, np.ndarray]:
-    """Paste ``items`` (K, h, w) at random places on a black canvas.
+    """Paste ``items`` (K, h, w), each whole, into K distinct random cells
+    of the ``canvas // h`` x ``canvas // w`` grid of a black canvas.
 
     Returns:
         tuple: The image (canvas, canvas) uint8 and its label map, the
         item's class + 1 where its ink is, 0 elsewhere.
+
+    Raises:
+        ValueError: More items than cells.
     """
+    height, width = items.shape[1:]
+    rows, cols = canvas // height, canvas // width
+    if len(items) > rows * cols:
+        raise ValueError(f'{len(items)} items of {height} x {width} px do '
+                         f'not fit the {rows} x {cols} cells of a {canvas} '
+                         f'px canvas')
     image = np.zeros((canvas, canvas), np.uint8)
     label = np.zeros((canvas, canvas), np.uint8)
-    for item, cls in zip(items, labels):
-        height, width = item.shape
-        y, x = rng.integers(0, canvas - height + 1), rng.integers(
-            0, canvas - width + 1)
-        ink = item > INK_THRESHOLD
-        image[y:y + height, x:x + width][ink] = item[ink]
-        label[y:y + height, x:x + width][ink] = int(cls) + 1
+    cells = rng.choice(rows * cols, size=len(items), replace=False)
+    for item, cls, cell in zip(items, labels, cells):
+        y, x = height * (cell // cols), width * (cell % cols)
+        image[y:y + height, x:x + width] = item
+        label[y:y + height, x:x + width][item > INK_THRESHOLD] = int(cls) + 1
     return image, label
 
 
@@ -126,4 +158,7 @@ def write_fashion_scenes(root: str,
             cv2.imwrite(osp.join(image_dir, name), image)
             cv2.imwrite(osp.join(label_dir, name), label)
         counts[split] = count
+    with open(osp.join(root, RECORD), 'w') as file:
+        json.dump(dict(format=SCENE_FORMAT, seed=seed, canvas=canvas,
+                       counts=counts), file)
     return counts
