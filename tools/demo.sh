@@ -9,7 +9,7 @@
 # layout) as Head-only, Bias, VPT-deep, VPT+Bias and Full (lr chosen on
 # validation by mIoU), an mIoU table and a picture of test predictions.
 #
-#   bash tools/demo.sh                # about 20 minutes on 2 cores
+#   bash tools/demo.sh                # about 22 minutes on 2 cores
 #   DEMO_QUICK=1 bash tools/demo.sh   # same code path, a few iterations
 #
 # Needs Debian's dataset-fashion-mnist (the digits image is bundled in
