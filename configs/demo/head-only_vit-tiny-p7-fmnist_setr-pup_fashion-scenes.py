@@ -106,5 +106,7 @@ default_hooks = dict(
         max_keep_ckpts=1),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))
+# each checkpoint's delta (what trains, on the named backbone) beside it
+custom_hooks = [dict(type='DeltaCheckpointHook')]
 env_cfg = dict(cudnn_benchmark=False)
 randomness = dict(seed=0)

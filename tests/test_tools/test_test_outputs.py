@@ -2,6 +2,7 @@
 --show-dir ground truth | prediction overlays for a segmentation config
 (as mmseg's test.py); --out-item and the flag errors as mmpretrain's."""
 import glob
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -114,3 +115,9 @@ def test_mmseg_inferencer_on_a_run_checkpoint_and_its_delta(
     full, delta = (p.pred_sem_seg.data for p in preds.values())
     assert full.shape[-2:] == np.asarray(Image.open(image)).shape[:2]
     assert torch.equal(full, delta)
+    # the delta carries the classes and palette mmseg's visualizer needs
+    assert len(inferencer.model.dataset_meta['palette']) == len(
+        inferencer.model.dataset_meta['classes'])
+    out = work_dir / 'inferencer'
+    inferencer(image, out_dir=str(out))
+    assert len(os.listdir(out / 'vis')) == len(os.listdir(out / 'pred')) == 1

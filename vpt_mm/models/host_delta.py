@@ -11,7 +11,8 @@ delta goes on top, bound to that backbone (:func:`.delta.load_delta`).
 A model whose backbone has no pretrained ``init_cfg`` (mmseg's
 ``init_model`` drops it) refuses the delta with a one-line
 ``DeltaBindingError``: it never predicts from an uninitialised backbone.
-The delta's ``classes`` become the checkpoint's ``dataset_meta``.
+The delta's ``classes`` (and ``palette``) become the checkpoint's
+``dataset_meta``.
 """
 import functools
 import json
@@ -43,9 +44,10 @@ def _wrap_load(load):
         if not _is_delta(filename):
             return load(filename, *args, **kwargs)
         tensors, meta = read_delta(filename)
-        dataset_meta = {}
-        if meta.get('classes'):
-            dataset_meta['classes'] = json.loads(meta['classes'])
+        dataset_meta = {
+            key: json.loads(meta[key])
+            for key in ('classes', 'palette') if meta.get(key)
+        }
         return dict(
             state_dict=tensors,
             meta={DELTA_META_KEY: filename, 'dataset_meta': dataset_meta})

@@ -15,12 +15,16 @@ from .atomic_checkpoint_hook import write_pointer
 
 
 def dataset_meta(runner, meta: dict) -> Dict[str, str]:
-    """The delta's ``classes`` (JSON) and ``dataset`` (the training set's
-    type, and its ``name`` or ``task`` where the config gives one)."""
+    """The delta's ``classes`` and a segmentation set's ``palette`` (JSON)
+    and ``dataset`` (the training set's type, and its ``name`` or ``task``
+    where the config gives one)."""
     out = {}
-    classes = (meta.get('dataset_meta') or {}).get('classes')
-    if classes:
-        out['classes'] = json.dumps(list(classes))
+    info = meta.get('dataset_meta') or {}
+    if info.get('classes'):
+        out['classes'] = json.dumps(list(info['classes']))
+    if info.get('palette'):  # mmseg's visualizer needs one per class
+        out['palette'] = json.dumps(
+            [[int(value) for value in colour] for colour in info['palette']])
     dataset = (runner.cfg.get('train_dataloader') or {}).get('dataset', {})
     if isinstance(dataset, dict) and dataset.get('type'):
         name = dataset.get('name') or dataset.get('task')
