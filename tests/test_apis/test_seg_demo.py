@@ -4,6 +4,7 @@ real path (tools/sweep.py on a SETR-PUP config by mIoU, then the table and
 the picture of predictions)."""
 import os
 import os.path as osp
+import runpy
 import subprocess
 import sys
 
@@ -212,18 +213,20 @@ def test_sweep_by_miou_then_table_and_picture(scenes, tmp_path,
     assert cfg.model.decode_head.num_classes == 11
 
 
-def test_prepare_tool_rewrites_scenes_of_an_older_version(tmp_path,
-                                                         fmnist_dir):
+def test_prepare_tool_rewrites_scenes_of_an_older_version(
+        tmp_path, fmnist_dir, monkeypatch, capsys):
     """prepare_seg_demo_data.py keeps scenes written with the same options
     by this version and writes anew those of an older one (no record)."""
     out = tmp_path / 'scenes'
-    command = [sys.executable, 'tools/misc/prepare_seg_demo_data.py',
-               '--fashion-mnist', fmnist_dir, '--out', str(out),
-               '--training', '3', '--validation', '2', '--test', '2']
+    tool = osp.join(ROOT, 'tools', 'misc', 'prepare_seg_demo_data.py')
+    monkeypatch.setattr(sys, 'argv', [
+        tool, '--fashion-mnist', fmnist_dir, '--out', str(out),
+        '--training', '3', '--validation', '2', '--test', '2'
+    ])
 
     def run():
-        return subprocess.run(command, cwd=ROOT, capture_output=True,
-                              text=True, check=True).stdout
+        runpy.run_path(tool, run_name='__main__')
+        return capsys.readouterr().out
 
     assert 'fashion-scenes in' in run()
     assert 'already in' in run()
