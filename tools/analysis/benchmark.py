@@ -118,16 +118,7 @@ def main(argv: Optional[List[str]] = None) -> str:
     }
     report = format_report(results, environment(devices), settings)
     report += '\n\n' + format_bound_table(results).rstrip()
-    print(report)
-    if args.out:
-        with open(args.out, 'w') as f:
-            f.write(report + '\n')
-    if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(results, f, indent=1)
-    if args.plot:
-        plot_results(results, args.plot)
-    return report
+    return write_outputs(args, report, results, plot_results)
 
 
 def serving(args: argparse.Namespace) -> str:
@@ -147,6 +138,13 @@ def serving(args: argparse.Namespace) -> str:
                    **{'Load average (1 min, at the end)':
                       '%.1f' % os.getloadavg()[0]})
     report = format_serving_report(results, machine)
+    return write_outputs(args, report, results, plot_serving)
+
+
+def write_outputs(args: argparse.Namespace, report: str, results,
+                  plot) -> str:
+    """Print ``report``; write it to ``--out``, ``results`` to ``--json``
+    and ``plot(results, path)`` to ``--plot`` where given."""
     print(report)
     if args.out:
         with open(args.out, 'w') as f:
@@ -155,7 +153,7 @@ def serving(args: argparse.Namespace) -> str:
         with open(args.json, 'w') as f:
             json.dump(results, f, indent=1)
     if args.plot:
-        plot_serving(results, args.plot)
+        plot(results, args.plot)
     return report
 
 
