@@ -14,7 +14,8 @@ import pytest
 from mmengine.config import Config
 
 from vpt_mm.apis.seg_demo_data import (INK_THRESHOLD, SPLITS, compose_scene,
-                                       read_idx, write_fashion_scenes)
+                                       expected_record, read_idx,
+                                       scenes_record, write_fashion_scenes)
 from vpt_mm.apis.seg_demo_report import (count_parameters, format_table,
                                          mean_std, read_results,
                                          write_report)
@@ -63,6 +64,11 @@ def scenes(fmnist_dir, tmp_path_factory):
 def test_scenes_in_the_ade20k_layout(scenes):
     root, counts = scenes
     assert counts == dict(training=6, validation=3, test=3)
+    # the record of the options, whole, and no temporary file beside it
+    assert scenes_record(root) == expected_record(0, counts)
+    assert expected_record(1, counts) != scenes_record(root)
+    assert sorted(os.listdir(root)) == ['annotations', 'images',
+                                        'scenes.json']
     items_of = {}
     for split in SPLITS:
         names = sorted(os.listdir(osp.join(root, 'images', split)))

@@ -9,7 +9,7 @@ import os.path as osp
 import shutil
 import sys
 
-from vpt_mm.apis.seg_demo_data import (CANVAS, SCENE_FORMAT, SPLIT_SIZES,
+from vpt_mm.apis.seg_demo_data import (SPLIT_SIZES, expected_record,
                                        scenes_record, write_fashion_scenes)
 
 
@@ -28,8 +28,7 @@ def main() -> None:
         record = scenes_record(args.out)
     except ValueError as error:
         sys.exit(f'prepare_seg_demo_data: {error}')
-    if record == dict(format=SCENE_FORMAT, seed=args.seed, canvas=CANVAS,
-                      counts=sizes):
+    if record == expected_record(args.seed, sizes):
         print(f'fashion-scenes already in {args.out}')
         return
     if osp.isdir(osp.join(args.out, 'images')):

@@ -26,6 +26,8 @@ from typing import Dict, Optional, Tuple
 import cv2
 import numpy as np
 
+from vpt_mm.checkpoint.atomic import atomic_path
+
 SPLITS = ('training', 'validation', 'test')
 SPLIT_SIZES = dict(training=320, validation=96, test=96)
 CANVAS = 56
@@ -36,6 +38,15 @@ IDX_FILES = ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
 # cells (1: at any offset, overlapping)
 SCENE_FORMAT = 2
 RECORD = 'scenes.json'
+
+
+def expected_record(seed: int, split_sizes: Dict[str, int],
+                    canvas: int = CANVAS) -> dict:
+    """What :func:`write_fashion_scenes` records for these options: the
+    scenes in a folder whose :func:`scenes_record` equals it are current.
+    """
+    counts = {split: split_sizes.get(split, 0) for split in SPLITS}
+    return dict(format=SCENE_FORMAT, seed=seed, canvas=canvas, counts=counts)
 
 
 def scenes_record(root: str) -> Optional[dict]:
@@ -158,7 +169,7 @@ def write_fashion_scenes(root: str,
             cv2.imwrite(osp.join(image_dir, name), image)
             cv2.imwrite(osp.join(label_dir, name), label)
         counts[split] = count
-    with open(osp.join(root, RECORD), 'w') as file:
-        json.dump(dict(format=SCENE_FORMAT, seed=seed, canvas=canvas,
-                       counts=counts), file)
+    # written last and whole: scenes cut short by a kill have no record
+    with atomic_path(osp.join(root, RECORD)) as tmp, open(tmp, 'w') as file:
+        json.dump(expected_record(seed, split_sizes, canvas), file)
     return counts
