@@ -4,6 +4,7 @@ import vpt_mm.modules  # noqa: F401  (patches, then registration)
 import copy  # noqa: E402
 
 import pytest  # noqa: E402
+import torch  # noqa: E402
 from mmengine.registry import DefaultScope  # noqa: E402
 
 
@@ -14,3 +15,13 @@ def restore_default_scope():
     saved = copy.deepcopy(DefaultScope._instance_dict)
     yield
     DefaultScope._instance_dict = saved
+
+
+@pytest.fixture(scope='module')
+def one_thread():
+    """One intra-op thread for a module of tiny forwards: more only spin
+    (OpenMP) and oversubscribe a busy machine, costing seconds a test."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -150,12 +150,8 @@ def test_ablation_configs_follow_the_zoo_of_their_task(task):
             assert f"'../vpt/{osp.basename(zoo_path)}'" in file.read(), \
                 f'{where} does not inherit the zoo config of its task'
 
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# one thread: tiny models, where more threads only oversubscribe
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 BUILT = [path for path in ABLATIONS

@@ -70,14 +70,6 @@ def ids(paths):
     return [osp.relpath(path, CONFIG_ROOT) for path in paths]
 
 
-@pytest.fixture(scope='module')
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_every_method_and_task_has_a_config():
     combos = sorted((parse(path)[:2], parse(path)[3]) for path in CONFIGS)
     expected = sorted(((method, backbone), task)

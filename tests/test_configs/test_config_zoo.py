@@ -123,16 +123,6 @@ def ids(paths):
 
 
 @pytest.fixture(scope='module')
-def one_thread():
-    """Tiny forwards: one intra-op thread avoids OpenMP's spinning, which
-    costs seconds a test on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope='module')
 def data_tree(tmp_path_factory):
     """Tiny data for every task in the real layouts: FGVC json splits with
     each set's image folder, VTAB-1k task folders with the four split

@@ -255,14 +255,6 @@ def tiny_model(cfg, checkpoint=None):
     return model, optim_wrapper
 
 
-@pytest.fixture(scope='module')
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def train_and_test(model, optim_wrapper, size, classes):
     """One training step and one test step on random images."""
     images = torch.randint(0, 255, (2, 3, size, size), dtype=torch.uint8)

@@ -7,6 +7,7 @@ import mmseg
 import pytest
 from mmengine.config import Config
 
+from test_setr_configs import without_scopes
 from vpt_mm.apis.model import build_model_from_config, meta_device
 from vpt_mm.apis.real_size import inner_backbone
 
@@ -69,15 +70,6 @@ COUNTS = {
 def config_path(family, method):
     folder, pattern = FAMILIES[family][:2]
     return osp.join(ROOT, 'configs', folder, pattern.format(method))
-
-
-def without_scopes(value):
-    if isinstance(value, dict):
-        return {key: without_scopes(item) for key, item in value.items()
-                if key != '_scope_'}
-    if isinstance(value, (list, tuple)):
-        return type(value)(without_scopes(item) for item in value)
-    return value
 
 
 def count(cfg):

@@ -22,11 +22,3 @@ def timm_file(timm_model, tmp_path_factory) -> str:
     path = str(tmp_path_factory.mktemp('timm') / 'weights.bin')
     torch.save(timm_model.state_dict(), path)
     return path
-
-
-@pytest.fixture(scope='module')
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)

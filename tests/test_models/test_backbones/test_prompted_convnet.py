@@ -15,12 +15,8 @@ RESNET = dict(depth=18, stem_channels=8, base_channels=8)
 CONVNEXT = dict(arch=dict(depths=(1, 1, 1, 1), channels=(8, 8, 16, 16)))
 
 
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# one thread: tiny models, where more threads only oversubscribe
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def images(batch: int = 2, size: int = SIZE) -> torch.Tensor:

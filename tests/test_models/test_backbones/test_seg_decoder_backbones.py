@@ -20,12 +20,8 @@ SWIN = dict(arch=dict(embed_dims=16, depths=(2, 2, 2, 2),
             pad_small_map=True, drop_path_rate=0.)
 
 
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# one thread: tiny models, where more threads only oversubscribe
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def vit_kwargs(levels):
