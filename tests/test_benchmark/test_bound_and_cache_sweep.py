@@ -5,24 +5,31 @@ from vpt_mm.benchmark.cache_sweep import GRIDS, sweep_command
 from vpt_mm.testing.toy_vtab import write_toy_vtab
 
 
-def result(method, p, latency, delta, phase='train'):
+def result(method, p, latency, delta, phase='train', gflops=None):
     return dict(device='cpu', method=method, p=p, phase=phase,
-                latency_ms=latency, delta_mb=delta, peak_mb=delta + 100)
+                latency_ms=latency, delta_mb=delta, peak_mb=delta + 100,
+                step_gflops=gflops)
 
 
 def test_bound_table_ratios_for_every_p():
-    results = [result('full', 0, 30., 400.), result('full', 0, 9., 50.,
-                                                    'test')]
-    results += [result('vpt-deep-prefix', p, 20. + (p - 1) / 10, 100. + p)
+    results = [result('full', 0, 30., 400., gflops=100.),
+               result('full', 0, 9., 50., 'test')]
+    results += [result('vpt-deep-prefix', p, 20. + (p - 1) / 10, 100. + p,
+                       gflops=None if p == 50 else 80. + p / 10)
                 for p in (200, 1, 50, 10)]
     table = format_bound_table(results)
     lines = [line for line in table.splitlines() if line.startswith(
         '| prefix')]
     assert [line.split('|')[2].strip() for line in lines] == [
         '1', '10', '50', '200']
-    # p = 1: 20 / 30 = 0.67 of Full, 1.00 of the bound; memory 101/400
-    assert lines[0] == '| prefix | 1 | 0.67× | 1.00× | 0.25× |'
-    assert lines[3] == '| prefix | 200 | 1.33× | 1.99× | 0.75× |'
+    # p = 1: 20 / 30 = 0.67 of Full, 1.00 of the bound; FLOPs 80.1 / 100,
+    # so the step is 0.67 / 0.80 = 0.83 of what its FLOPs allow; memory
+    # 101 / 400
+    assert lines[0] == '| prefix | 1 | 0.67× | 1.00× | 0.80× | 0.83× | ' \
+        '0.25× |'
+    assert lines[2] == '| prefix | 50 | 0.83× | 1.25× | — | — | 0.38× |'
+    assert lines[3] == '| prefix | 200 | 1.33× | 1.99× | 1.00× | 1.33× | ' \
+        '0.75× |'
     assert format_bound_table(results[2:]) == ''  # no Full: no table
 
 

@@ -8,8 +8,13 @@ prefixes; in the token form they are also queries, add ``p`` to ``N``).
 A training step is 3x the forward for Full (input and weight gradients),
 2x the frozen layers' forward plus the head for a frozen backbone.
 MFU = model FLOPs per second / the device's peak (bf16, dense).
+
+:func:`counted_flops` counts instead what one call really runs
+(``torch.utils.flop_counter``, with torch's attention formulas also for
+the CPU flash kernel, which torch's counter leaves out): the floor a
+measured step can be compared with.
 """
-from typing import Optional
+from typing import Callable, Optional
 
 #: dense bf16 peak FLOP/s by a substring of the device name
 PEAK_BF16 = {
@@ -54,3 +59,41 @@ def mfu(flops_per_image: float, seconds_per_image: float,
     if peak is None or seconds_per_image <= 0:
         return None
     return flops_per_image / seconds_per_image / peak
+
+
+def _cpu_attention_formulas() -> dict:
+    """FLOP formulas for the CPU flash-attention kernels (forward and
+    backward), which ``FlopCounterMode`` does not count by itself: torch's
+    own formulas for the other attention kernels."""
+    import torch
+    from torch.utils import flop_counter
+    aten = torch.ops.aten
+    formulas = {}
+    forward = getattr(aten, '_scaled_dot_product_flash_attention_for_cpu',
+                      None)
+    backward = getattr(
+        aten, '_scaled_dot_product_flash_attention_for_cpu_backward', None)
+
+    def forward_flops(query, key, value, *args, out_shape=None, **kwargs):
+        return flop_counter.sdpa_flop_count(query, key, value)
+
+    def backward_flops(grad_out, query, key, value, *args, out_shape=None,
+                       **kwargs):
+        return flop_counter.sdpa_backward_flop_count(grad_out, query, key,
+                                                     value)
+
+    if forward is not None:
+        formulas[forward] = forward_flops
+    if backward is not None:
+        formulas[backward] = backward_flops
+    return formulas
+
+
+def counted_flops(fn: Callable[[], object]) -> float:
+    """FLOPs of one call of ``fn`` (matmuls, convolutions and attention,
+    forward and backward), as ``torch.utils.flop_counter`` counts them."""
+    from torch.utils.flop_counter import FlopCounterMode
+    with FlopCounterMode(display=False,
+                         custom_mapping=_cpu_attention_formulas()) as counter:
+        fn()
+    return float(counter.get_total_flops())

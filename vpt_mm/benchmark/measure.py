@@ -6,6 +6,10 @@ momentum over the trainable parameters; an inference step a forward under
 ``torch.inference_mode``. On CUDA the step runs under bf16 autocast; on
 CPU in fp32.
 
+FLOPs (training steps): after the timed iterations and the memory
+reading, one more step runs under :func:`~.flops.counted_flops`
+(``step_gflops``: what the step really computes, per image).
+
 Timing: ``warmup`` untimed iterations, then ``repeats`` timed ones, each
 closed by ``torch.cuda.synchronize()`` on GPU; the latency is the median
 iteration time divided by the batch (ms/img).
@@ -31,6 +35,7 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 
+from .flops import counted_flops
 from .zoo import NUM_CLASSES, build_model
 
 PHASES = ('train', 'test')
@@ -52,14 +57,17 @@ def measure(method: str,
             warmup: int = 2,
             device: str = 'cpu',
             threads: Optional[int] = None,
-            seed: int = 0) -> dict:
+            seed: int = 0,
+            count_flops: bool = True) -> dict:
     """Time one method in one phase (``'train'`` or ``'test'``) in this
     process; see the module docstring for what is measured.
 
     Returns:
         dict: ``latency_ms`` (median ms/img), ``times_s`` (every timed
         iteration), ``peak_mb``, ``delta_mb`` (peak above the level before
-        the first step), ``tuned_params`` and ``total_params``.
+        the first step), ``step_gflops`` (counted GFLOPs per image of one
+        training step; None for inference or ``count_flops=False``),
+        ``tuned_params`` and ``total_params``.
     """
     if phase not in PHASES:
         raise ValueError(f'phase must be one of {PHASES}, got {phase!r}')
@@ -118,11 +126,15 @@ def measure(method: str,
         peak_mb = torch.cuda.max_memory_allocated(dev) / 2**20
     else:
         peak_mb = _resident_peak_mb()
+    gflops = None  # torch's counter fails on parameters in inference mode
+    if count_flops and phase == 'train':
+        gflops = counted_flops(step) / batch / 1e9
     return dict(
         latency_ms=statistics.median(times) / batch * 1e3,
         times_s=times,
         peak_mb=peak_mb,
         delta_mb=peak_mb - base_mb,
+        step_gflops=gflops,
         tuned_params=sum(p.numel() for p in params),
         total_params=sum(p.numel() for p in model.parameters()),
         threads=torch.get_num_threads())
