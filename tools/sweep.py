@@ -29,6 +29,7 @@ from typing import List, Optional
 from vpt_mm.sweep import (METRIC, Launcher, SweepError, cuda_devices,
                           load_task, run_sweep, write_summary)
 from vpt_mm.sweep.processes import SweepInterrupted, stop_on_signals
+from vpt_mm.sweep.workers import ResidentWorkers
 
 TOOLS_DIR = osp.dirname(osp.abspath(__file__))
 
@@ -73,6 +74,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         'from CUDA_VISIBLE_DEVICES or those torch sees '
                         '(--gpus each, or one each, round robin) and with '
                         '--gpus its own PORT')
+    parser.add_argument('--fresh-processes', action='store_true',
+                        help='start a fresh tools/train.py process for '
+                        'every run (default: single-process runs go to '
+                        'resident workers, one per job, which skip the '
+                        'interpreter and library start-up of each run)')
     parser.add_argument('--dry-run', action='store_true',
                         help='print the plan and commands; run nothing')
     parser.add_argument('--keep-going', action='store_true',
@@ -157,10 +163,12 @@ def run(args: argparse.Namespace) -> int:
         launcher = Launcher(TOOLS_DIR, gpus=args.gpus,
                             resume=not args.no_resume, verbose=args.verbose,
                             jobs=args.jobs, devices=devices)
-        stats = run_sweep(specs, launcher, dry_run=args.dry_run,
-                          keep_going=args.keep_going,
-                          keep_checkpoints=args.keep_checkpoints,
-                          metric=args.metric)
+        with ResidentWorkers(launcher) as workers:
+            stats = run_sweep(
+                specs, launcher, dry_run=args.dry_run,
+                keep_going=args.keep_going,
+                keep_checkpoints=args.keep_checkpoints, metric=args.metric,
+                execute=launcher if args.fresh_processes else workers)
         if args.dry_run:
             print('dry run: nothing was run or written')
             return 0

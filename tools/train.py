@@ -4,9 +4,13 @@ Examples:
     python tools/train.py configs/vpt/vpt-deep_vit-b16-in21k_1xb128_cub.py
     python tools/train.py CONFIG --work-dir work_dirs/run --resume
     bash tools/dist_train.sh CONFIG 8 --amp
+    # a resident worker of tools/sweep.py (vpt_mm.apis.run_worker)
+    python tools/train.py --serve-runs
 """
 import argparse
 import os.path as osp
+import sys
+from typing import List, Optional
 
 from vpt_mm.apis.gpu import apply_amp
 from vpt_mm.apis.lr_scaling import enable_auto_scale_lr
@@ -15,10 +19,11 @@ from vpt_mm.checkpoint.strict import CheckpointMismatchError
 from vpt_mm.engine.runner import check_resumable
 from vpt_mm.apis.runner import (add_common_args, build_runner,
                                  close_distributed, load_config)
+from vpt_mm.apis.run_worker import SERVE_FLAG, serve_runs
 from vpt_mm.runlock import RunDirLocked, hold_work_dir
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a model')
     parser.add_argument('config', help='train config file path')
     parser.add_argument(
@@ -45,11 +50,11 @@ def parse_args() -> argparse.Namespace:
         'base_batch_size, as in mmpretrain (already on in vpt-mm configs: '
         'the lr rule of the paper)')
     add_common_args(parser)
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: Optional[List[str]] = None) -> None:
+    args = parse_args(argv)
     cfg = load_config(args)
     if args.amp:  # bf16 where the GPU supports it
         apply_amp(cfg)
@@ -76,8 +81,8 @@ def main() -> None:
         cfg.val_cfg = None
         cfg.val_dataloader = None
         cfg.val_evaluator = None
-    try:  # one writer per work dir (released when this process ends)
-        lock = hold_work_dir(cfg.work_dir)  # noqa: F841
+    try:  # one writer per work dir (the OS drops it if the process dies)
+        lock = hold_work_dir(cfg.work_dir)
     except RunDirLocked as error:
         raise SystemExit(f'--work-dir: {error}') from None
     try:
@@ -85,8 +90,12 @@ def main() -> None:
     except (CheckpointMismatchError, UnreadableWeightsError) as error:
         # one line: the file, and the key and both shapes, or what is wrong
         raise SystemExit(f'{type(error).__name__}: {error}') from None
+    finally:
+        lock.release()
     close_distributed()
 
 
 if __name__ == '__main__':
+    if sys.argv[1:] == [SERVE_FLAG]:
+        sys.exit(serve_runs(main))
     main()
