@@ -40,6 +40,9 @@ def test_cache_sweep_commands(tmp_path):
     assert plain[-1] == 'cache_frozen_features=False'
     assert 'cache_frozen_features=False' not in cached
     assert 'data_root=data' in cached and '--lrs' in cached
+    assert '--fresh-processes' in sweep_command(grid, 'w/f', 'data',
+                                                cache=True, resident=False)
+    assert '--fresh-processes' not in cached
     counts = write_toy_vtab(str(tmp_path / 'eurosat'), 3,
                             dict(train800=4, val200=2, test=2), size=8)
     assert counts == dict(train800=4, val200=2, test=2, train800val200=6)

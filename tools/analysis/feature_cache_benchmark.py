@@ -1,4 +1,5 @@
-"""Wall time of a Linear sweep with and without the frozen-feature cache.
+"""Wall time of a Linear sweep with and without the frozen-feature cache
+and the resident workers.
 
 Example::
 
@@ -8,7 +9,7 @@ Example::
 import argparse
 import os.path as osp
 
-from vpt_mm.benchmark.cache_sweep import GRIDS, time_grid
+from vpt_mm.benchmark.cache_sweep import GRIDS, SETTINGS, time_grid
 
 
 def prepare_data(grid: dict, data_root: str) -> None:
@@ -29,17 +30,27 @@ def prepare_data(grid: dict, data_root: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('grids', nargs='+', choices=sorted(GRIDS))
+    parser.add_argument('--settings', nargs='+', choices=list(SETTINGS),
+                        default=list(SETTINGS),
+                        help='before: no cache, a process per run; cache: '
+                        "the cache only; now: the sweep's defaults (cache "
+                        'and resident workers)')
     parser.add_argument('--work-dir', default='work_dirs/cache_bench')
     args = parser.parse_args()
+    settings = args.settings
     rows = []
     for name in args.grids:
         data_root = osp.join(args.work_dir, 'data', name)
         prepare_data(GRIDS[name], data_root)
-        seconds = time_grid(name, args.work_dir, data_root)
-        rows.append(f'| {name} | {seconds["uncached"]:.0f} s | '
-                    f'{seconds["cached"]:.0f} s | '
-                    f'{seconds["uncached"] / seconds["cached"]:.1f}x |')
-    print('| grid | uncached | cached | speed-up |\n|---|---|---|---|')
+        seconds = time_grid(name, args.work_dir, data_root, settings)
+        cells = [f'{seconds[label]:.0f} s' for label in settings]
+        cells += [f'{seconds[settings[0]] / seconds[label]:.1f}x'
+                  for label in settings[1:]]
+        rows.append(f'| {name} | ' + ' | '.join(cells) + ' |')
+    header = list(settings) + [f'{settings[0]} / {label}'
+                               for label in settings[1:]]
+    print('| grid | ' + ' | '.join(header) + ' |')
+    print('|---|' + '---|' * len(header))
     print('\n'.join(rows))
 
 
