@@ -5,6 +5,7 @@ import json
 import sys
 
 from mmengine.logging import MMLogger
+from mmseg.visualization import SegLocalVisualizer
 
 from vpt_mm.apis.run_worker import REPLY_MARK, run_once, serve_runs
 
@@ -21,10 +22,14 @@ def test_each_run_writes_its_own_log_and_gets_an_answer(tmp_path, capfd):
         seen.append(list(sys.argv[1:]))
         print('out of', argv[0])
         print('err of', argv[0], file=sys.stderr)
-        # mmengine's per-experiment state, forgotten between runs
+        # mmengine's per-experiment state (named by config and second:
+        # the same name for two runs), forgotten between runs, also of
+        # subclasses (mmseg's visualizer)
+        assert 'same-name' not in MMLogger._instance_dict
+        assert 'same-name' not in SegLocalVisualizer._instance_dict
         MMLogger.get_instance('same-name', log_file=str(
             tmp_path / f'{argv[0]}.mm.log'))
-        assert len(MMLogger._instance_dict) == 1
+        SegLocalVisualizer.get_instance('same-name')
         if argv[0] == 'c':
             raise SystemExit('c: bad --cfg-options')
 
@@ -42,7 +47,7 @@ def test_each_run_writes_its_own_log_and_gets_an_answer(tmp_path, capfd):
     assert logs['c'].read_text() == 'out of c\nerr of c\nc: bad ' \
         '--cfg-options\n'
     assert not logs['d'].exists()
-    assert MMLogger._instance_dict == {}  # closed and forgotten
+    assert 'same-name' not in MMLogger._instance_dict  # closed, forgotten
 
 
 def test_exit_statuses_as_a_process_would_report_them(capsys):

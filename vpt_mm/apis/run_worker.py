@@ -12,8 +12,10 @@ own stdout: 0, or the exit status the run's process would have had.
 
 Between runs it forgets what mmengine keeps per process and names by the
 experiment (loggers with their open files, message hubs, visualizers,
-default scopes), so a run cannot write into another's log or read another's
-state; after a failed run it ends, and the next run gets a fresh process.
+default scopes: two runs of one config started within a second share a
+name), so a run cannot write into another's log or scalars or read
+another's state; after a failed run it ends, and the next run gets a
+fresh process.
 :mod:`vpt_mm.sweep.workers` is the other end.
 """
 import gc
@@ -57,19 +59,32 @@ def run_once(train: Callable[[List[str]], None], argv: List[str]) -> int:
         sys.argv[:] = saved
 
 
+def _managed_classes(root: type) -> List[type]:
+    """``root`` and every subclass of it (each keeps its own instances)."""
+    classes, stack = [], [root]
+    while stack:
+        cls = stack.pop()
+        classes.append(cls)
+        stack.extend(cls.__subclasses__())
+    return classes
+
+
 def forget_run_state() -> None:
     """Drop what mmengine keeps per experiment in this process: every
-    ``MMLogger`` (its file handlers closed), ``MessageHub``, ``Visualizer``
-    and ``DefaultScope`` instance; then free memory."""
-    from mmengine.logging import MessageHub, MMLogger
-    from mmengine.registry import DefaultScope
-    from mmengine.visualization import Visualizer
+    instance of every ``ManagerMixin`` class (loggers, their file handlers
+    closed; message hubs; visualizers, mmseg's and mmpretrain's included;
+    default scopes), which a next run of the same config started within
+    the same second would otherwise be handed back (the instances are
+    named by config and time); then free memory."""
+    from mmengine.logging import MMLogger
+    from mmengine.utils import ManagerMixin
     for logger in list(MMLogger._instance_dict.values()):
         for handler in list(logger.handlers):
             handler.close()
             logger.removeHandler(handler)
-    for manager in (MMLogger, MessageHub, Visualizer, DefaultScope):
-        manager._instance_dict.clear()
+    for cls in _managed_classes(ManagerMixin):
+        if '_instance_dict' in vars(cls):
+            cls._instance_dict.clear()
     gc.collect()
     import torch
     if torch.cuda.is_available():

@@ -161,12 +161,15 @@ def test_prefix_prompts_are_keys_and_values_only(images):
     model(images)
     # every layer: ln1 on the 17 image tokens, then on the 7 prompts (whose
     # keys and values only are projected, by the qkv weights); attention
-    # output, projection, ln2 and the FFN on the image tokens only
-    assert rows['qkv'] == [(17, 3 * 32)] * 3
+    # output, projection, ln2 and the FFN on the image tokens only; in the
+    # last layer, whose CLS token only is read (out_type='cls_token'), on
+    # the CLS token only (its query and the 17 keys and values by the qkv
+    # weights, not the module)
+    assert rows['qkv'] == [(17, 3 * 32)] * 2
     # batch 2, no dropout: the prompts are normalised once, not per sample
     assert rows['ln1'] == [(17, 32), (7, 32)] * 3
-    assert rows['proj'] == [(17, 32)] * 3
-    assert rows['ln2'] == [(17, 32)] * 3
+    assert rows['proj'] == [(17, 32)] * 2 + [(1, 32)]
+    assert rows['ln2'] == [(17, 32)] * 2 + [(1, 32)]
     # shallow prompts stay tokens, whatever deep_mode says
     shallow = build(num_tokens=7, deep=False, deep_mode='prefix').eval()
     assert not shallow.prompts_as_prefix
@@ -403,3 +406,35 @@ def test_built_from_both_registries(scope, images):
 def test_arch_names():
     for arch, dims in (('b', 768), ('base', 768), ('l', 1024), ('h', 1280)):
         assert PromptedViT.arch_zoo[arch]['embed_dims'] == dims
+
+
+def test_the_last_prefix_layer_computes_the_cls_token_only(images,
+                                                          monkeypatch):
+    """out_type='cls_token': the last layer computes its CLS token only,
+    with the same output and the same prompt gradients as the whole layer;
+    not where its other tokens are read or dropout draws per token."""
+    model = build(num_tokens=5, deep=True).train()
+    last = model.layers[-1]
+    assert model._reads_cls_only(last, 2)
+    assert not model._reads_cls_only(model.layers[1], 1)
+
+    def output_and_grads():
+        model.zero_grad()
+        out = model(images)[0]
+        out.square().sum().backward()
+        return out.detach(), model.prompt.deep_prompt.grad.clone()
+
+    out, grads = output_and_grads()
+    monkeypatch.setattr(PromptedViT, '_reads_cls_only',
+                        lambda self, layer, index: False)
+    whole_out, whole_grads = output_and_grads()
+    monkeypatch.undo()
+    torch.testing.assert_close(out, whole_out, atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(grads, whole_grads, atol=1e-6, rtol=1e-5)
+    assert grads[-1].abs().sum() > 0  # the last layer's prompts
+    # other outputs read every token; dropout in train mode draws per token
+    assert not build(num_tokens=5, deep=True, out_type='featmap')\
+        ._reads_cls_only(last, 2)
+    last.attn.attn_drop = 0.1
+    assert not model._reads_cls_only(last, 2)
+    assert model.eval()._reads_cls_only(last, 2)

@@ -3,11 +3,8 @@ import math
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 import torch
-import torch.nn.functional as F
 from mmpretrain.models.backbones import VisionTransformer
-from mmpretrain.models.backbones.vision_transformer import \
-    TransformerEncoderLayer
-from mmpretrain.models.utils import MultiheadAttention, resize_pos_embed
+from mmpretrain.models.utils import resize_pos_embed
 from torch.utils.checkpoint import checkpoint
 
 from vpt_mm.prompts.config import parse_prompt_cfg, resolve_prompt_layers
@@ -17,6 +14,7 @@ from vpt_mm.prompts.sequence import PromptSequenceMixin
 from vpt_mm.prompts.tokens import PrefixPrompts
 from vpt_mm.registry import register_backbone
 from .frozen_prompted import FrozenPromptedMixin
+from .prefix_layer import forward_layer_with_prefix, is_plain_layer
 
 # Fig. 8: the average of the final patch tokens (no extra norm, unlike
 # mmpretrain's 'avg_featmap'), of the final prompt tokens, of both
@@ -211,10 +209,7 @@ class PromptedViT(FrozenPromptedMixin, PromptSequenceMixin,
         """The prefix form calls the submodules of mmpretrain's
         :class:`TransformerEncoderLayer`; refuse layers built otherwise."""
         for i, layer in enumerate(self.layers):
-            attn = getattr(layer, 'attn', None)
-            if not (isinstance(layer, TransformerEncoderLayer)
-                    and isinstance(attn, MultiheadAttention)
-                    and not attn.v_shortcut):
+            if not is_plain_layer(layer):
                 raise TypeError(
                     "prompt_cfg.deep_mode='prefix' needs mmpretrain "
                     'TransformerEncoderLayer layers with a MultiheadAttention'
@@ -273,51 +268,35 @@ class PromptedViT(FrozenPromptedMixin, PromptSequenceMixin,
     def forward_layer(self, layer: torch.nn.Module, x: torch.Tensor,
                       layer_index: int) -> torch.Tensor:
         """Run encoder layer ``layer_index`` on ``x`` with its prompts: as
-        key/value prefixes, or inserted as tokens."""
+        key/value prefixes, or inserted as tokens. A prefix layer whose
+        output is read only at the CLS token (:meth:`_reads_cls_only`)
+        computes only that token: ``(B, 1, D)``."""
         step = self.layer_plan[layer_index]
         if step.mode == 'prefix':
             if step.holds_in:  # carried prompts, replaced by these
                 x = self.drop_prompts(x, layer_index - 1)
-            return self._forward_layer_with_prefix(
-                layer, x, self.prompt(layer_index, x.shape[0]))
+            return forward_layer_with_prefix(
+                layer, x, self.prompt(layer_index, x.shape[0]),
+                self._reads_cls_only(layer, layer_index))
         return layer(self.insert_prompts(x, layer_index))
 
-    def _forward_layer_with_prefix(self, layer: TransformerEncoderLayer,
-                                   x: torch.Tensor,
-                                   prompts: torch.Tensor) -> torch.Tensor:
-        """``layer`` on the image tokens ``x`` (B, N, D) whose attention also
-        sees ``prompts`` (B, p, D) as keys and values, calling the layer's
-        own submodules. Equals ``drop_prompts(layer(insert_prompts(x)))``
-        for a layer whose prompt outputs are discarded."""
-        attn = layer.attn
-        batch, length, _ = x.shape
-        dims, heads = attn.embed_dims, attn.num_heads
-
-        def split_heads(t: torch.Tensor, parts: int) -> torch.Tensor:
-            # (B, n, parts * D) -> (parts, B, heads, n, head_dims)
-            return t.reshape(batch, t.shape[1], parts, heads,
-                             attn.head_dims).permute(2, 0, 3, 1, 4)
-
-        qkv = attn.qkv(layer.ln1(x))
-        shared = batch > 1 and prompts.stride(0) == 0  # no dropout mask
-        prompts = layer.ln1(prompts[:1] if shared else prompts)
-        if isinstance(attn.qkv, torch.nn.Linear):
-            # the prompts' keys and values only: rows [D, 3D) of the qkv
-            bias = None if attn.qkv.bias is None else attn.qkv.bias[dims:]
-            prompt_kv = F.linear(prompts, attn.qkv.weight[dims:], bias)
-        else:  # an adapted projection (LoRA): its whole output
-            prompt_kv = attn.qkv(prompts)[..., dims:]
-        prompt_kv = prompt_kv.expand(batch, -1, -1)
-        # one copy of the keys and values, [prompts; image tokens]; the
-        # queries copied out, so that attention keeps no (B, N, 3D) alive
-        k, v = split_heads(torch.cat((prompt_kv, qkv[..., dims:]), dim=1), 2)
-        q = split_heads(qkv[..., :dims].contiguous(), 1)[0]
-
-        out = F.scaled_dot_product_attention(
-            q, k, v, dropout_p=attn.attn_drop if attn.training else 0.)
-        out = attn.proj(out.transpose(1, 2).reshape(batch, length, dims))
-        x = x + attn.out_drop(attn.gamma1(attn.proj_drop(out)))
-        return layer.ffn(layer.ln2(x), identity=x)
+    def _reads_cls_only(self, layer: torch.nn.Module,
+                        layer_index: int) -> bool:
+        """Whether nothing but the CLS token of prefix layer
+        ``layer_index``'s output is read: the last layer of a backbone
+        whose output is the CLS token (``out_type='cls_token'``), drawing
+        no per-token random numbers (dropout in train mode) whose count
+        would change with the number of tokens. Its patch tokens' queries,
+        attention outputs and MLP are then not computed (the keys and
+        values of every token are): the same CLS token, about 10/12 of the
+        last layer's linear work less. (Layers without prefix prompts run
+        the host's layer as they are, forward hooks and all.)"""
+        if (layer_index != self.num_layers - 1
+                or self.out_type != 'cls_token' or self.cls_token is None):
+            return False
+        return not (layer.training and (layer.attn.attn_drop > 0 or any(
+            isinstance(m, torch.nn.Dropout) and m.p > 0
+            for m in layer.modules())))
 
     # -- forward ------------------------------------------------------------
     def embed(self, x: torch.Tensor) -> Tuple[torch.Tensor, Tuple[int, int]]:

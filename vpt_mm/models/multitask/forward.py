@@ -16,8 +16,9 @@ gathers its rows.
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+
+from ..backbones.prefix_layer import attend
 
 
 class TaskTables(NamedTuple):
@@ -93,30 +94,10 @@ def layer_with_prefix(layer: nn.Module, x: torch.Tensor,
                       key_mask: Optional[torch.Tensor]) -> torch.Tensor:
     """The host's ``TransformerEncoderLayer`` on ``x`` (B, N, D) whose
     attention also sees ``prefix_kv`` (B, p, 2D) as keys and values, with
-    ``key_mask`` (B, p + N), True for the keys that take part.
-
-    Calls the layer's own submodules as
-    :meth:`PromptedViT._forward_layer_with_prefix` does.
-    """
-    attn = layer.attn
-    batch, length, dims = x.shape
-    heads = attn.num_heads
-
-    def split_heads(t: torch.Tensor, parts: int) -> torch.Tensor:
-        return t.reshape(batch, t.shape[1], parts, heads,
-                         attn.head_dims).permute(2, 0, 3, 1, 4)
-
-    qkv = attn.qkv(layer.ln1(x))
-    kv = qkv[..., dims:]
-    if prefix_kv is not None:
-        kv = torch.cat((prefix_kv, kv), dim=1)
-    k, v = split_heads(kv, 2)
-    q = split_heads(qkv[..., :dims].contiguous(), 1)[0]
-    mask = None if key_mask is None else key_mask[:, None, None, :]
-    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-    out = attn.proj(out.transpose(1, 2).reshape(batch, length, dims))
-    x = x + attn.out_drop(attn.gamma1(attn.proj_drop(out)))
-    return layer.ffn(layer.ln2(x), identity=x)
+    ``key_mask`` (B, p + N), True for the keys that take part: the prefix
+    form's one layer forward (:func:`~vpt_mm.models.backbones.prefix_layer.
+    attend`)."""
+    return attend(layer, x, prefix_kv, key_mask)
 
 
 def mixed_features(backbone: nn.Module, inputs: torch.Tensor,
