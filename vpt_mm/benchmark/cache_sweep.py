@@ -27,12 +27,10 @@ GRIDS: Dict[str, dict] = {
     'demo': dict(
         config='configs/demo/linear_vit-tiny-p7-fmnist_1xb64_digits1k.py',
         data='digits',
+        # the demo's Linear grid as `make demo` runs it (the config's 20
+        # epochs), one job
         lrs=['2.5', '1'], wds=['0.0001'], num_seeds=2,
-        # the demo's grid with DEMO_QUICK's 3 epochs
-        options=['model.backbone.init_cfg=None', 'train_cfg.max_epochs=3',
-                 'train_cfg.val_interval=3', 'param_scheduler.0.end=1',
-                 'param_scheduler.1.begin=1', 'param_scheduler.1.end=3',
-                 'default_hooks.checkpoint.interval=3']),
+        options=['model.backbone.init_cfg=None']),
     'vit-b16': dict(
         config='configs/linear/'
         'linear_vit-b16-in21k_1xb2048_vtab1k-eurosat.py',
