@@ -49,3 +49,24 @@ def test_cache_sweep_commands(tmp_path):
     lines = (tmp_path / 'eurosat' / 'train800val200.txt').read_text()
     assert lines.splitlines()[0] == 'images/train800_00000.png 0'
     assert (tmp_path / 'eurosat' / 'images' / 'test_00001.png').is_file()
+
+
+def test_paired_ratios_and_their_columns():
+    """Every model in one process, steps round-robin: Full's ratio is 1
+    in every round; the bound table shows the paired columns on CPU."""
+    from vpt_mm.benchmark.paired import paired_step_ratios
+    paired = paired_step_ratios([('vpt-deep-prefix', 2), ('full', 0)],
+                                arch='tiny', img_size=32, batch=2, rounds=3)
+    assert [(r['method'], r['p']) for r in paired] == [
+        ('full', 0), ('vpt-deep-prefix', 2)]
+    assert paired[0]['ratios'] == [1.0] * 3 and paired[0]['ratio'] == 1.0
+    assert len(paired[1]['ratios']) == 3 and paired[1]['ratio'] > 0
+    results = [result('full', 0, 30., 400., gflops=100.),
+               result('vpt-deep-prefix', 2, 21., 100., gflops=70.)]
+    table = format_bound_table(
+        results, [dict(method='vpt-deep-prefix', p=2, ratio=0.69)])
+    assert 'Paired step vs Full | Paired vs 2/3 Full |' in table
+    assert table.splitlines()[-1] == (
+        '| prefix | 2 | 0.70× | 1.05× | 0.70× | 1.00× | 0.25× | 0.69× | '
+        '1.03× |')
+    assert 'Paired' not in format_bound_table(results)

@@ -29,6 +29,7 @@ import torch
 from vpt_mm.benchmark import (ARCHS, METHODS, environment, format_report,
                               plot_results, run_benchmark)
 from vpt_mm.benchmark.bound import format_bound_table
+from vpt_mm.benchmark.paired import paired_step_ratios
 from vpt_mm.benchmark.worker import work
 
 
@@ -55,6 +56,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='run every measurement this many times in '
                         'turn and pool their timed iterations (evens out '
                         'drifts of a shared machine)')
+    parser.add_argument('--paired-rounds', type=int, default=0,
+                        help='also time Full and VPT-deep training steps '
+                        'in pairs in one process, this many rounds '
+                        '(CPU; the bound table adds their ratio, which '
+                        "the machine's drifts do not move)")
     parser.add_argument('--threads', type=int,
                         help="torch CPU threads (default: torch's own)")
     parser.add_argument('--no-isolate', action='store_true',
@@ -116,8 +122,17 @@ def main(argv: Optional[List[str]] = None) -> str:
         if results else '—',
         'Isolated process per measurement': not args.no_isolate,
     }
+    paired = None
+    if args.paired_rounds and 'cpu' in devices:
+        paired = paired_step_ratios(
+            [(method, p) for method in args.methods
+             if method.startswith('vpt-deep') for p in args.prompt_lengths],
+            args.arch, args.img_size, args.batch, args.paired_rounds,
+            args.warmup, args.threads,
+            log=lambda msg: print(msg, file=sys.stderr, flush=True))
+        settings['Paired rounds (CPU)'] = args.paired_rounds
     report = format_report(results, environment(devices), settings)
-    report += '\n\n' + format_bound_table(results).rstrip()
+    report += '\n\n' + format_bound_table(results, paired).rstrip()
     return write_outputs(args, report, results, plot_results)
 
 

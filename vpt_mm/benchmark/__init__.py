@@ -8,7 +8,10 @@ VPT-deep in the key/value prefix form; :mod:`.zoo`) and prompt length, a
 measurement times a training step or an inference forward and records the
 peak memory (:mod:`.measure`), in a fresh Python process of its own
 (:mod:`.worker`). :mod:`.rounds` runs the whole list of measurements,
-optionally several times in turn; :mod:`.report` writes the tables, the
+optionally several times in turn; :mod:`.paired` times training steps
+next to Full's in one process (ratios a drifting machine does not move);
+:mod:`.bound` sets VPT-deep against the 2/3 bound and its FLOPs
+(:mod:`.flops`); :mod:`.report` writes the tables, the
 Markdown report and the plots, :mod:`.environment` describes the machine.
 ``tools/analysis/benchmark.py`` is the command line.
 

@@ -33,10 +33,14 @@ def _ratio(value: Optional[float],
     return value / reference
 
 
-def format_bound_table(results: List[dict]) -> str:
+def format_bound_table(results: List[dict],
+                       paired: Optional[List[dict]] = None) -> str:
     """Markdown, per device: for each p, VPT-deep's train step / Full's,
     that / (2/3), its counted FLOPs / Full's, the step ratio / the FLOP
-    ratio, and its activation memory / Full's (train phase)."""
+    ratio, and its activation memory / Full's (train phase); with
+    ``paired`` (:func:`~.paired.paired_step_ratios`, CPU) also the paired
+    step ratio and that / (2/3)."""
+    pairs = {(r['method'], r['p']): r['ratio'] for r in paired or ()}
     index: Dict[tuple, dict] = {(r['device'], r['method'], r['p'],
                                  r['phase']): r for r in results}
     lines = []
@@ -47,8 +51,11 @@ def format_bound_table(results: List[dict]) -> str:
         lines += [
             f'### {device}: VPT-deep training step against the 2/3 bound',
             '', '| Form | p | Step vs Full | Step vs 2/3 Full | FLOPs vs '
-            'Full | Step vs FLOPs | Activation memory vs Full |',
-            '|---|---|---|---|---|---|---|'
+            'Full | Step vs FLOPs | Activation memory vs Full |' +
+            (' Paired step vs Full | Paired vs 2/3 Full |'
+             if pairs and device == 'cpu' else ''),
+            '|---|---|---|---|---|---|---|' +
+            ('---|---|' if pairs and device == 'cpu' else '')
         ]
         for method in METHODS:
             rows = sorted((key[2], res) for key, res in index.items()
@@ -61,9 +68,13 @@ def format_bound_table(results: List[dict]) -> str:
                     if full['delta_mb'] > 0 else None
                 flops = _ratio(res.get('step_gflops'),
                                full.get('step_gflops'))
-                lines.append(
-                    f'| {method.split("-")[-1]} | {p} | {_cell(step)} | '
-                    f'{_cell(_ratio(step, BOUND))} | {_cell(flops)} | '
-                    f'{_cell(_ratio(step, flops))} | {_cell(memory)} |')
+                line = (f'| {method.split("-")[-1]} | {p} | {_cell(step)} | '
+                        f'{_cell(_ratio(step, BOUND))} | {_cell(flops)} | '
+                        f'{_cell(_ratio(step, flops))} | {_cell(memory)} |')
+                if pairs and device == 'cpu':
+                    pair = pairs.get((method, p))
+                    line += (f' {_cell(pair)} | '
+                             f'{_cell(_ratio(pair, BOUND))} |')
+                lines.append(line)
         lines.append('')
     return '\n'.join(lines)
