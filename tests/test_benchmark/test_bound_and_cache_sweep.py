@@ -40,6 +40,7 @@ def test_cache_sweep_commands(tmp_path):
     assert plain[-1] == 'cache_frozen_features=False'
     assert 'cache_frozen_features=False' not in cached
     assert 'data_root=data' in cached and '--lrs' in cached
+    assert 'model.backbone.init_cfg.checkpoint=data/backbone.pth' in cached
     assert '--fresh-processes' in sweep_command(grid, 'w/f', 'data',
                                                 cache=True, resident=False)
     assert '--fresh-processes' not in cached

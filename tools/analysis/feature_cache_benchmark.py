@@ -9,7 +9,8 @@ Example::
 import argparse
 import os.path as osp
 
-from vpt_mm.benchmark.cache_sweep import GRIDS, SETTINGS, time_grid
+from vpt_mm.benchmark.cache_sweep import (GRIDS, SETTINGS, backbone_path,
+                                          time_grid)
 
 
 def prepare_data(grid: dict, data_root: str) -> None:
@@ -25,6 +26,26 @@ def prepare_data(grid: dict, data_root: str) -> None:
     task_dir = osp.join(data_root, 'eurosat')
     if not osp.isfile(osp.join(task_dir, 'test.txt')):
         write_toy_vtab(task_dir, 10, grid['per_split'])
+    if grid.get('checkpoint'):
+        write_backbone(grid['config'], backbone_path(data_root))
+
+
+def write_backbone(config: str, path: str) -> None:
+    """A randomly initialised backbone of ``config`` at ``path``, in the
+    layout its ``init_cfg`` reads (``backbone.`` keys): one set of
+    weights for every run and seed, as a pretrained backbone is."""
+    if osp.isfile(path):
+        return
+    import torch
+    from mmengine.config import Config
+
+    import vpt_mm.modules  # noqa: F401  (registration)
+    from vpt_mm.apis.model import build_model_from_config
+    torch.manual_seed(0)
+    model = build_model_from_config(Config.fromfile(config), init_cfg=False)
+    state = {key: value for key, value in model.state_dict().items()
+             if key.startswith('backbone.')}
+    torch.save(dict(state_dict=state), path)
 
 
 def main() -> None:
