@@ -6,7 +6,9 @@ length, when the config's ``sweep_grid`` has ``num_tokens`` or
 protocol's tuning split (VTAB train800, FGVC train) and is scored on val
 (val200 / val); the best setting re-runs with 5 seeds on train800val200
 (train+val) and is scored on test (last-epoch top-1, mean and std). Each
-run is one ``tools/train.py`` process (or ``tools/dist_train.sh`` with
+run is a ``tools/train.py`` run in a resident worker process (one per job,
+for the whole sweep: no Python and library start-up per run;
+``--fresh-processes``: a process per run; ``tools/dist_train.sh`` with
 ``--gpus``), ``--jobs N`` of them at a time; finished runs are skipped,
 so a killed sweep continues where it stopped. SIGTERM (Slurm, ``timeout``)
 stops the sweep and its runs (exit status 143); a run dir or task dir held

@@ -14,8 +14,9 @@ scripts do it):
    split (``train800val200`` / ``trainval``) and scored on ``test``; the
    last epoch's test top-1 is reported as mean and std over the seeds.
 
-A run is one ``tools/train.py`` process (or ``tools/dist_train.sh``), whose
-settings are ``--cfg-options`` and whose work dir is
+A run is one ``tools/train.py`` run (in a resident worker,
+:mod:`~.workers`, or a process of its own; ``tools/dist_train.sh`` with
+GPUs), whose settings are ``--cfg-options`` and whose work dir is
 ``<sweep dir>/<task>/<phase>/lr<lr>_wd<wd>_seed<seed>`` (with a prompt
 length axis ``lr<lr>_wd<wd>_p<p>_seed<seed>``). Its score is the
 last ``accuracy/top1`` in its own mmengine logs
@@ -50,8 +51,9 @@ One concept per module: :mod:`~.spec` (a task and its runs), :mod:`~.plan`
 :mod:`~.scores` (a run's score), :mod:`~.trust` (which scores are
 trusted), :mod:`~.select` (the selection),
 :mod:`~.results` (a task's ``results.json``), :mod:`~.plot` (the heat map),
-:mod:`~.launcher` (the processes), :mod:`~.processes` (children end
-with the sweep), :mod:`~.runner` (the protocol) and
+:mod:`~.launcher` (the processes), :mod:`~.workers` (resident
+``tools/train.py`` processes), :mod:`~.processes` (children end with the
+sweep), :mod:`~.runner` (the protocol) and
 :mod:`~.report` (the summary tables). None of them imports torch or a host
 (matplotlib and torch are imported inside the functions that need them).
 """
