@@ -62,6 +62,27 @@ def train_command(spec: TaskSpec,
     return command + ['--cfg-options', *run.cfg_options, *cache]
 
 
+def child_env(env: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
+    """The environment of a run's process: this one's, ``PYTHON`` (the
+    interpreter ``dist_train.sh`` starts torchrun with) unless set, and
+    ``env`` (a slot's additions)."""
+    full_env = dict(os.environ)
+    full_env.setdefault('PYTHON', sys.executable)
+    full_env.update(env or {})
+    return full_env
+
+
+def command_line(command: List[str],
+                 env: Optional[Mapping[str, str]] = None,
+                 note: str = '') -> str:
+    """The line a run's ``sweep.log`` starts with: ``$``, the slot's
+    variables, the command and, if given, ``# note``."""
+    settings = ''.join(f'{key}={value} '
+                       for key, value in sorted((env or {}).items()))
+    return f'$ {settings}{shlex.join(command)}' + (
+        f'  # {note}' if note else '') + '\n'
+
+
 def cuda_devices() -> List[str]:
     """The CUDA devices runs may use: ``CUDA_VISIBLE_DEVICES`` when set,
     else every device torch sees (none on a CPU machine)."""
@@ -143,18 +164,12 @@ class Launcher:
                  env: Optional[Mapping[str, str]] = None) -> int:
         """Run ``command`` (with ``env`` added to the environment) and
         return its exit status."""
-        full_env = dict(os.environ)
-        # the interpreter dist_train.sh starts torchrun with
-        full_env.setdefault('PYTHON', sys.executable)
-        full_env.update(env or {})
         with open(osp.join(run.work_dir, LOG_FILE), 'a') as log:
-            settings = ''.join(f'{key}={value} '
-                               for key, value in sorted((env or {}).items()))
-            log.write(f'$ {settings}{shlex.join(command)}\n')
+            log.write(command_line(command, env))
             log.flush()
             process = subprocess.Popen(
                 command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                text=True, env=full_env, preexec_fn=die_with_parent())
+                text=True, env=child_env(env), preexec_fn=die_with_parent())
             with self._lock:
                 self._processes.add(process)
             try:

@@ -13,16 +13,14 @@ and the next run gets a fresh one; workers die with the sweep, and
 stops them. The worker's side is :mod:`vpt_mm.apis.run_worker`.
 """
 import json
-import os
 import os.path as osp
-import shlex
 import subprocess
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Mapping, Optional, Tuple
 
-from .launcher import Launcher
+from .launcher import Launcher, child_env, command_line
 from .processes import die_with_parent, stop_process
 from .spec import Run
 from .state import LOG_FILE
@@ -64,14 +62,11 @@ class ResidentWorkers:
                log_path: str) -> subprocess.Popen:
         """A new worker; what it writes before serving (warnings of its
         imports) goes to ``log_path``, the first run's log."""
-        full_env = dict(os.environ)
-        full_env.setdefault('PYTHON', sys.executable)
-        full_env.update(env)
         with open(log_path, 'a') as log:
             worker = self._spawner.submit(
                 subprocess.Popen, [sys.executable, self.train_py, SERVE_FLAG],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-                text=True, env=full_env,
+                text=True, env=child_env(env),
                 preexec_fn=die_with_parent()).result()
         with self._lock:
             self._all.append(worker)
@@ -106,9 +101,7 @@ class ResidentWorkers:
         key = tuple(sorted(env.items()))
         log_path = osp.join(run.work_dir, LOG_FILE)
         with open(log_path, 'a') as log:
-            settings = ''.join(f'{k}={v} ' for k, v in key)
-            log.write(f'$ {settings}{shlex.join(command)}  '
-                      '# in a resident worker\n')
+            log.write(command_line(command, env, 'in a resident worker'))
             start = log.tell()
         worker = self._take(key, env, log_path)
         try:
