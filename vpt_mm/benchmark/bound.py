@@ -28,7 +28,7 @@ def _cell(value: Optional[float]) -> str:
 
 def _ratio(value: Optional[float],
            reference: Optional[float]) -> Optional[float]:
-    if value is None or not reference:
+    if value is None or reference is None or reference <= 0:
         return None
     return value / reference
 
@@ -62,10 +62,8 @@ def format_bound_table(results: List[dict],
                           if (key[0], key[1], key[3]) == (device, method,
                                                           'train'))
             for p, res in rows:
-                step = res['latency_ms'] / full['latency_ms'] \
-                    if full['latency_ms'] > 0 else None
-                memory = res['delta_mb'] / full['delta_mb'] \
-                    if full['delta_mb'] > 0 else None
+                step = _ratio(res['latency_ms'], full['latency_ms'])
+                memory = _ratio(res['delta_mb'], full['delta_mb'])
                 flops = _ratio(res.get('step_gflops'),
                                full.get('step_gflops'))
                 line = (f'| {method.split("-")[-1]} | {p} | {_cell(step)} | '

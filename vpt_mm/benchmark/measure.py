@@ -30,7 +30,7 @@ import resource
 import statistics
 import sys
 import time
-from typing import Optional
+from typing import Callable, ContextManager, Optional
 
 import torch
 import torch.nn.functional as F
@@ -45,6 +45,28 @@ def _resident_peak_mb() -> float:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # kilobytes on Linux, bytes on macOS
     return peak / 2**20 if sys.platform == 'darwin' else peak / 2**10
+
+
+def train_step(model: torch.nn.Module, inputs: torch.Tensor,
+               labels: torch.Tensor,
+               autocast: Callable[[], ContextManager] = contextlib.nullcontext
+               ) -> Callable[[], None]:
+    """The training step every measurement times: ``model`` in train mode,
+    SGD with momentum over its trainable parameters, forward (under
+    ``autocast()``), cross-entropy, backward and the update."""
+    model.train()
+    optimizer = torch.optim.SGD(
+        [p for p in model.parameters() if p.requires_grad], lr=1e-3,
+        momentum=0.9, weight_decay=1e-4)
+
+    def step() -> None:
+        optimizer.zero_grad(set_to_none=True)
+        with autocast():
+            loss = F.cross_entropy(model(inputs), labels)
+        loss.backward()
+        optimizer.step()
+
+    return step
 
 
 def measure(method: str,
@@ -89,16 +111,7 @@ def measure(method: str,
         return contextlib.nullcontext()
 
     if phase == 'train':
-        model.train()
-        optimizer = torch.optim.SGD(
-            params, lr=1e-3, momentum=0.9, weight_decay=1e-4)
-
-        def step():
-            optimizer.zero_grad(set_to_none=True)
-            with autocast():
-                loss = F.cross_entropy(model(inputs), labels)
-            loss.backward()
-            optimizer.step()
+        step = train_step(model, inputs, labels, autocast)
     else:
         model.eval()
 

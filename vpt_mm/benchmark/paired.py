@@ -14,26 +14,11 @@ import time
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
-import torch.nn.functional as F
 
+from .measure import train_step
 from .zoo import NUM_CLASSES, build_model
 
 REFERENCE = ('full', 0)
-
-
-def _train_step(model: torch.nn.Module, inputs: torch.Tensor,
-                labels: torch.Tensor) -> Callable[[], None]:
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.SGD(
-        params, lr=1e-3, momentum=0.9, weight_decay=1e-4)
-    model.train()
-
-    def step() -> None:
-        optimizer.zero_grad(set_to_none=True)
-        F.cross_entropy(model(inputs), labels).backward()
-        optimizer.step()
-
-    return step
 
 
 def paired_step_ratios(methods: Sequence[Tuple[str, int]],
@@ -62,7 +47,7 @@ def paired_step_ratios(methods: Sequence[Tuple[str, int]],
     inputs = torch.randn(batch, 3, img_size, img_size)
     labels = torch.randint(0, NUM_CLASSES, (batch, ))
     keys = [REFERENCE] + [tuple(m) for m in methods if tuple(m) != REFERENCE]
-    steps = {key: _train_step(build_model(key[0], arch, img_size, key[1]),
+    steps = {key: train_step(build_model(key[0], arch, img_size, key[1]),
                               inputs, labels) for key in keys}
     for _ in range(warmup):
         for step in steps.values():
