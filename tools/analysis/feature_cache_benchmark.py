@@ -41,11 +41,13 @@ def write_backbone(config: str, path: str) -> None:
 
     import vpt_mm.modules  # noqa: F401  (registration)
     from vpt_mm.apis.model import build_model_from_config
+    from vpt_mm.checkpoint.atomic import atomic_path
     torch.manual_seed(0)
     model = build_model_from_config(Config.fromfile(config), init_cfg=False)
     state = {key: value for key, value in model.state_dict().items()
              if key.startswith('backbone.')}
-    torch.save(dict(state_dict=state), path)
+    with atomic_path(path) as tmp:  # a killed write leaves no file
+        torch.save(dict(state_dict=state), tmp)
 
 
 def main() -> None:
