@@ -11,6 +11,7 @@ from mmengine.config import Config
 
 from vpt_mm.testing import write_toy_fgvc
 from vpt_mm.testing.fgvc_archives import image
+from test_sweep_tool import sweep_env
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO = osp.join(ROOT, 'configs/demo/vpt-deep_vit-tiny-p7-fmnist_1xb64_'
@@ -30,9 +31,8 @@ num_classes = 3
 
 
 def run(*command, cwd):
-    env = {k: v for k, v in os.environ.items() if k != 'OMP_NUM_THREADS'}
     result = subprocess.run([sys.executable, *command], cwd=str(cwd),
-                            env=env, capture_output=True, text=True,
+                            env=sweep_env(), capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     return result.stdout + result.stderr

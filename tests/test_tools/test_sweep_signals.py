@@ -14,12 +14,11 @@ import pytest
 from vpt_mm import runlock
 from vpt_mm.runlock import (LOCK_FILE, RunDirLock, RunDirLocked,
                             check_unlocked)
-from vpt_mm.testing import write_toy_fgvc
+from test_sweep_tool import write_task
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SWEEP = osp.join(ROOT, 'tools', 'sweep.py')
 TRAIN = osp.join(ROOT, 'tools', 'train.py')
-SMOKE = osp.join(ROOT, 'configs/smoke/vpt-deep_vit-tiny_toy-fgvc.py')
 
 # trains for as long as it is let
 TASK_CONFIG = """
@@ -41,11 +40,7 @@ default_hooks = dict(checkpoint=dict(interval=1000000))
 
 @pytest.fixture(scope='module')
 def task(tmp_path_factory):
-    root = tmp_path_factory.mktemp('kill')
-    write_toy_fgvc(str(root / 'data'))
-    (root / 'toy_cub.py').write_text(
-        TASK_CONFIG.format(smoke=SMOKE, data=str(root / 'data')))
-    return root
+    return write_task(tmp_path_factory.mktemp('kill'), TASK_CONFIG)
 
 
 def alive(pid):

@@ -41,6 +41,23 @@ default_hooks = dict(checkpoint=dict(interval=3))
 """
 
 
+def write_task(root, template=TASK_CONFIG):
+    """The toy FGVC set under ``root/data`` and ``root/toy_cub.py``, the
+    smoke config made a task by ``template``; ``root``."""
+    write_toy_fgvc(str(root / 'data'))
+    (root / 'toy_cub.py').write_text(
+        template.format(smoke=SMOKE, data=str(root / 'data')))
+    return root
+
+
+def sweep_env():
+    """This environment without ``OMP_NUM_THREADS``: the sweep shares the
+    CPU cores out among its jobs unless the user has set it (an earlier
+    test's mmengine may have)."""
+    return {key: value for key, value in os.environ.items()
+            if key != 'OMP_NUM_THREADS'}
+
+
 def load_tool():
     spec = importlib.util.spec_from_file_location('sweep_tool', TOOL)
     module = importlib.util.module_from_spec(spec)
@@ -52,18 +69,12 @@ def load_tool():
 def swept(tmp_path_factory):
     """One real sweep: 2 tuning runs and 2 final runs of tools/train.py,
     two at a time (``--jobs 2``, as the demo runs)."""
-    root = tmp_path_factory.mktemp('sweep')
-    write_toy_fgvc(str(root / 'data'))
-    (root / 'toy_cub.py').write_text(
-        TASK_CONFIG.format(smoke=SMOKE, data=str(root / 'data')))
-    # the CPU cores are shared out among the jobs unless the user has set
-    # OMP_NUM_THREADS (an earlier test's mmengine may have)
-    env = {key: value for key, value in os.environ.items()
-           if key != 'OMP_NUM_THREADS'}
+    root = write_task(tmp_path_factory.mktemp('sweep'))
     result = subprocess.run(
         [sys.executable, TOOL, 'toy_cub.py', '--work-dir', 'sweep',
          '--num-seeds', '2', '--method-name', 'VPT-deep', '--jobs', '2'],
-        cwd=str(root), env=env, capture_output=True, text=True, timeout=400)
+        cwd=str(root), env=sweep_env(), capture_output=True, text=True,
+        timeout=400)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     return root, output

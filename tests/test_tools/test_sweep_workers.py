@@ -10,27 +10,20 @@ import sys
 import pytest
 from safetensors.torch import load_file
 
-from vpt_mm.testing import write_toy_fgvc
-from test_sweep_tool import SMOKE, TASK_CONFIG, TOOL
+from test_sweep_tool import TOOL, sweep_env, write_task
 
 
 def sweep(root, work_dir, *extra):
-    env = {key: value for key, value in os.environ.items()
-           if key != 'OMP_NUM_THREADS'}
     result = subprocess.run(
         [sys.executable, TOOL, 'toy_cub.py', '--work-dir', work_dir,
-         '--num-seeds', '2', *extra], cwd=str(root), env=env,
+         '--num-seeds', '2', *extra], cwd=str(root), env=sweep_env(),
         capture_output=True, text=True, timeout=400)
     return result.returncode, result.stdout + result.stderr
 
 
 @pytest.fixture(scope='module')
 def task(tmp_path_factory):
-    root = tmp_path_factory.mktemp('workers')
-    write_toy_fgvc(str(root / 'data'))
-    (root / 'toy_cub.py').write_text(
-        TASK_CONFIG.format(smoke=SMOKE, data=str(root / 'data')))
-    return root
+    return write_task(tmp_path_factory.mktemp('workers'))
 
 
 def runs_of(task_dir):
